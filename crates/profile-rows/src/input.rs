@@ -1,0 +1,88 @@
+//! Opening an input: a path or stdin, with gzip recognised by its magic bytes.
+
+use std::fs::File;
+use std::io::{self, Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+
+/// Where the bytes come from.
+pub enum Input {
+    /// A file; `-` is not special here (see [`Input::from_arg`]).
+    Path(PathBuf),
+    /// Standard input.
+    Stdin,
+    /// Any reader, e.g. an in-memory buffer or a network stream.
+    Reader(Box<dyn Read + Send>),
+}
+
+impl Input {
+    /// The command-line convention: `-` is stdin, anything else a path.
+    pub fn from_arg(arg: &str) -> Input {
+        if arg == "-" {
+            Input::Stdin
+        } else {
+            Input::Path(PathBuf::from(arg))
+        }
+    }
+
+    /// The path, when the input is a file.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Input::Path(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Input::Path(p) => write!(f, "{}", p.display()),
+            Input::Stdin => f.write_str("<stdin>"),
+            Input::Reader(_) => f.write_str("<reader>"),
+        }
+    }
+}
+
+pub(crate) type Source = Box<dyn Read + Send>;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Wraps `r` in a gzip decoder when its first two bytes are the gzip magic.
+/// Returns the stream of plain bytes and whether it was compressed.
+pub(crate) fn ungzip(mut r: Source) -> io::Result<(Source, bool)> {
+    let mut head = [0u8; 2];
+    let n = read_full(&mut r, &mut head)?;
+    let prefix = Cursor::new(head[..n].to_vec());
+    let whole: Source = Box::new(prefix.chain(r));
+    if n == 2 && head == GZIP_MAGIC {
+        Ok((Box::new(MultiGzDecoder::new(whole)), true))
+    } else {
+        Ok((whole, false))
+    }
+}
+
+/// Opens a file (or stdin) as plain bytes, gunzipping when needed.
+pub(crate) fn open(input: Input) -> io::Result<(Source, bool)> {
+    let raw: Source = match input {
+        Input::Path(p) => Box::new(File::open(&p)?),
+        Input::Stdin => Box::new(io::stdin()),
+        Input::Reader(r) => r,
+    };
+    ungzip(raw)
+}
+
+/// Reads until `buf` is full or the end of input; returns the bytes read.
+pub(crate) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}

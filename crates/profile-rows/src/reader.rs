@@ -1,0 +1,401 @@
+//! The builder and the row reader.
+
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+use crate::csv::{Dialect, End, Parser, Step};
+use crate::decode::{self, Decoder, EncodingInfo, EncodingRequest, Utf8Scan};
+use crate::error::{ErrorKind, Position, Result};
+use crate::input::{self, read_full, Input, Source};
+use crate::row::{Columns, Row};
+use crate::sniff::sniff_delimiter;
+
+/// Bytes of text the delimiter sniffer looks at.
+const SNIFF_BYTES: usize = 64 * 1024;
+/// Bytes of a stream (not a file) that decide between UTF-8 and windows-1252.
+const STREAM_DECIDE_BYTES: usize = 1 << 20;
+const DEFAULT_CAPACITY: usize = 64 * 1024;
+const DEFAULT_MAX_RECORD: usize = 64 << 20;
+
+/// What the reader found out about its input.
+#[derive(Clone, Copy, Debug)]
+pub struct InputInfo {
+    /// The encoding and how it was chosen.
+    pub encoding: EncodingInfo,
+    /// The input was gzip-compressed.
+    pub gzip: bool,
+    /// The CSV field delimiter.
+    pub delimiter: u8,
+    /// The delimiter was sniffed rather than given.
+    pub delimiter_sniffed: bool,
+}
+
+/// Configures and opens a [`RowReader`].
+///
+/// Defaults: encoding detected (BOM, else UTF-8 if valid, else windows-1252),
+/// strict decoding, delimiter sniffed among `,` `;` tab `|`, 64 KiB buffer,
+/// records up to 64 MiB.
+///
+/// ```
+/// use profile_rows::{ReaderBuilder, Row};
+///
+/// let data = "Email;Name;Price\nann@example.com;Ann;12,50\n".as_bytes().to_vec();
+/// let mut rdr = ReaderBuilder::new().from_bytes(data)?;
+/// assert_eq!(rdr.info().delimiter, b';');
+/// let mut row = Row::new();
+/// while rdr.read_row(&mut row)? {
+///     assert_eq!(row.get(2), Some("12,50"));
+/// }
+/// # Ok::<(), profile_rows::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ReaderBuilder {
+    encoding: Option<String>,
+    lossy: bool,
+    delimiter: Option<u8>,
+    capacity: usize,
+    max_record: usize,
+    dialect: Dialect,
+    has_header: bool,
+}
+
+impl Default for ReaderBuilder {
+    fn default() -> ReaderBuilder {
+        ReaderBuilder {
+            encoding: None,
+            lossy: false,
+            delimiter: None,
+            capacity: DEFAULT_CAPACITY,
+            max_record: DEFAULT_MAX_RECORD,
+            dialect: Dialect::default(),
+            has_header: true,
+        }
+    }
+}
+
+impl ReaderBuilder {
+    /// A builder with the defaults.
+    pub fn new() -> ReaderBuilder {
+        ReaderBuilder::default()
+    }
+
+    /// Decode with this WHATWG label (`windows-1252`, `latin1`, `utf-16le`...)
+    /// unless the input starts with a BOM. An unknown label is an error when
+    /// the reader is built.
+    pub fn encoding(&mut self, label: Option<&str>) -> &mut ReaderBuilder {
+        self.encoding = label.map(str::to_string);
+        self
+    }
+
+    /// Replace invalid byte sequences with U+FFFD instead of failing.
+    pub fn lossy(&mut self, yes: bool) -> &mut ReaderBuilder {
+        self.lossy = yes;
+        self
+    }
+
+    /// The CSV delimiter; `None` (the default) sniffs it.
+    pub fn delimiter(&mut self, delimiter: Option<u8>) -> &mut ReaderBuilder {
+        self.delimiter = delimiter;
+        self
+    }
+
+    /// Size of the read buffer, and the most text handed to the parser at
+    /// once. Tiny sizes (1, 7) exercise every chunk boundary in tests.
+    pub fn buffer_capacity(&mut self, bytes: usize) -> &mut ReaderBuilder {
+        self.capacity = bytes.max(1);
+        self
+    }
+
+    /// The largest record accepted; a larger one stops reading with an error,
+    /// which keeps memory bounded when a quote is never closed.
+    pub fn max_record_bytes(&mut self, bytes: usize) -> &mut ReaderBuilder {
+        self.max_record = bytes;
+        self
+    }
+
+    /// Lines starting with this byte are comments (none by default).
+    pub fn comment(&mut self, comment: Option<u8>) -> &mut ReaderBuilder {
+        self.dialect.comment = comment;
+        self
+    }
+
+    /// Drop blanks around fields (off by default).
+    pub fn trim(&mut self, yes: bool) -> &mut ReaderBuilder {
+        self.dialect.trim = yes;
+        self
+    }
+
+    /// Skip empty lines (the default) or read each as one empty field.
+    pub fn skip_blank_lines(&mut self, yes: bool) -> &mut ReaderBuilder {
+        self.dialect.skip_blank_lines = yes;
+        self
+    }
+
+    /// Whether the first record is the header (the default). Without one,
+    /// [`RowReader::columns`] is empty and rows may have any field count.
+    pub fn has_header(&mut self, yes: bool) -> &mut ReaderBuilder {
+        self.has_header = yes;
+        self
+    }
+
+    /// Opens a file; gzip is recognised by its magic bytes.
+    pub fn from_path(&self, path: impl AsRef<Path>) -> Result<RowReader> {
+        self.from_input(Input::Path(path.as_ref().to_path_buf()))
+    }
+
+    /// Reads from any reader (plain or gzip).
+    pub fn from_reader(&self, r: impl Read + Send + 'static) -> Result<RowReader> {
+        self.from_input(Input::Reader(Box::new(r)))
+    }
+
+    /// Reads from bytes in memory.
+    pub fn from_bytes(&self, bytes: impl Into<Vec<u8>>) -> Result<RowReader> {
+        self.from_reader(Cursor::new(bytes.into()))
+    }
+
+    /// Opens an [`Input`]: a path, stdin or a reader.
+    pub fn from_input(&self, input: Input) -> Result<RowReader> {
+        let req = EncodingRequest {
+            label: self
+                .encoding
+                .as_deref()
+                .map(decode::lookup_label)
+                .transpose()?,
+            lossy: self.lossy,
+        };
+        let path = input.path().map(Path::to_path_buf);
+        let (src, gzip) = input::open(input)?;
+        let mut src: Source = if self.capacity < DEFAULT_CAPACITY {
+            Box::new(Chunked {
+                inner: src,
+                max: self.capacity,
+            })
+        } else {
+            src
+        };
+
+        // The head decides the BOM; for a stream it also decides UTF-8.
+        let mut head = vec![
+            0u8;
+            if path.is_some() {
+                4
+            } else {
+                STREAM_DECIDE_BYTES
+            }
+        ];
+        let n = read_full(&mut src, &mut head)?;
+        head.truncate(n);
+        let head_complete = n < STREAM_DECIDE_BYTES;
+        let encoding = decode::choose(&head, req, || match &path {
+            Some(p) => {
+                let (mut whole, _) = input::open(Input::Path(p.clone()))?;
+                decode::scan_utf8(&mut whole)
+            }
+            None => scan_head(&head, head_complete),
+        })?;
+        head.drain(..encoding.bom_len);
+        let src: Source = Box::new(Cursor::new(head).chain(src));
+        let mut dec = Decoder::new(src, encoding, self.lossy, self.capacity);
+
+        let (delimiter, delimiter_sniffed) = match self.delimiter {
+            Some(d) => (d, false),
+            None => {
+                let sample = dec.peek(SNIFF_BYTES)?;
+                (sniff_delimiter(sample, sample.len() < SNIFF_BYTES), true)
+            }
+        };
+        dec.set_chunk(self.capacity);
+        let dialect = Dialect {
+            delimiter,
+            ..self.dialect
+        };
+        let mut rdr = RowReader {
+            dec,
+            parser: Parser::new(dialect),
+            columns: Columns::new(),
+            info: InputInfo {
+                encoding,
+                gzip,
+                delimiter,
+                delimiter_sniffed,
+            },
+            records: 0,
+            max_record: self.max_record,
+            has_header: self.has_header,
+        };
+        if self.has_header {
+            rdr.read_header()?;
+        }
+        Ok(rdr)
+    }
+}
+
+/// UTF-8 check of a stream's head; a character cut at its end is fine when
+/// more input follows.
+fn scan_head(head: &[u8], complete: bool) -> std::io::Result<Utf8Scan> {
+    match std::str::from_utf8(head) {
+        Ok(_) => Ok(Utf8Scan::Valid),
+        Err(e) if e.error_len().is_none() && !complete => Ok(Utf8Scan::Valid),
+        Err(_) => decode::scan_utf8(&mut &head[..]),
+    }
+}
+
+/// Reads at most `max` bytes per call: how tiny buffers are tested end to end.
+struct Chunked {
+    inner: Source,
+    max: usize,
+}
+
+impl Read for Chunked {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.max);
+        self.inner.read(&mut buf[..n])
+    }
+}
+
+/// Reads rows from a CSV export, one reused [`Row`] at a time.
+///
+/// The header has been read and checked when the reader is built: its names
+/// are in [`RowReader::columns`]. [`RowReader::read_row`] then fills a row per
+/// record. A record whose field count differs from the header's is an error
+/// for which [`Error::is_reject`](crate::Error::is_reject) is true: the row
+/// holds the record as read, and reading can go on.
+pub struct RowReader {
+    dec: Decoder,
+    parser: Parser,
+    columns: Columns,
+    info: InputInfo,
+    /// Records read, the header included.
+    records: u64,
+    max_record: usize,
+    has_header: bool,
+}
+
+impl std::fmt::Debug for RowReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowReader")
+            .field("info", &self.info)
+            .field("columns", &self.columns)
+            .field("records", &self.records)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RowReader {
+    /// The header's columns.
+    pub fn columns(&self) -> &Columns {
+        &self.columns
+    }
+
+    /// Encoding, compression and dialect of the input.
+    pub fn info(&self) -> &InputInfo {
+        &self.info
+    }
+
+    /// Reads the next row into `row`; false at the end of the input.
+    ///
+    /// Allocates nothing once `row`'s buffers have grown to the longest row.
+    pub fn read_row(&mut self, row: &mut Row) -> Result<bool> {
+        let mut text = std::mem::take(&mut row.text).into_bytes();
+        text.clear();
+        row.ends.clear();
+        let got = self.read_record(&mut text, &mut row.ends);
+        row.text = String::from_utf8(text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let (line, byte) = self.parser.record_start();
+        row.line = line;
+        row.byte = byte;
+        if !got? {
+            return Ok(false);
+        }
+        if self.has_header && row.ends.len() != self.columns.len() {
+            return Err(ErrorKind::FieldCount {
+                pos: self.position(),
+                expected: self.columns.len(),
+                found: row.ends.len(),
+            }
+            .into());
+        }
+        Ok(true)
+    }
+
+    fn position(&self) -> Position {
+        let (line, byte) = self.parser.record_start();
+        Position {
+            byte,
+            line,
+            record: self.records - 1,
+        }
+    }
+
+    fn read_record(&mut self, out: &mut Vec<u8>, ends: &mut Vec<usize>) -> Result<bool> {
+        loop {
+            let buf = match self.dec.fill_buf()? {
+                Ok(buf) => buf,
+                Err(bad) => {
+                    return Err(ErrorKind::Encoding {
+                        encoding: self.info.encoding.name(),
+                        line: self.parser.line(),
+                        byte: bad.byte,
+                    }
+                    .into())
+                }
+            };
+            if buf.is_empty() {
+                return match self.parser.finish(out, ends) {
+                    End::Nothing => Ok(false),
+                    End::Record => {
+                        self.records += 1;
+                        Ok(true)
+                    }
+                    End::UnclosedQuote => {
+                        self.records += 1;
+                        Err(ErrorKind::UnclosedQuote {
+                            pos: self.position(),
+                        }
+                        .into())
+                    }
+                };
+            }
+            let (n, step) = self.parser.parse(buf, out, ends);
+            self.dec.consume(n);
+            if step == Step::Record {
+                self.records += 1;
+                return Ok(true);
+            }
+            if out.len() > self.max_record {
+                return Err(ErrorKind::RecordTooLarge {
+                    pos: self.position(),
+                    limit: self.max_record,
+                }
+                .into());
+            }
+        }
+    }
+
+    fn read_header(&mut self) -> Result<()> {
+        let mut row = Row::new();
+        let mut text = Vec::new();
+        let got = self.read_record(&mut text, &mut row.ends);
+        if !got? {
+            return Err(ErrorKind::EmptyInput.into());
+        }
+        row.text = String::from_utf8_lossy(&text).into_owned();
+        for (i, name) in row.iter().enumerate() {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(ErrorKind::EmptyHeader { column: i + 1 }.into());
+            }
+            if let Some(first) = self.columns.find(name) {
+                return Err(ErrorKind::DuplicateHeader {
+                    name: name.to_string(),
+                    first: first + 1,
+                    second: i + 1,
+                }
+                .into());
+            }
+            self.columns.intern(name);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,164 @@
+//! A row lent by a reader, and the table of column names rows refer to.
+
+use std::collections::HashMap;
+
+/// One row: the text of all its fields in one `String`, and where each ends.
+///
+/// A reader clears and refills the same `Row` for every record, so reading
+/// allocates only while the buffers grow to the longest row.
+///
+/// ```
+/// let mut rdr = profile_rows::ReaderBuilder::new()
+///     .from_bytes(b"Email,Order.OrderID\nann@example.com,17\n".to_vec())?;
+/// let mut row = profile_rows::Row::new();
+/// assert!(rdr.read_row(&mut row)?);
+/// assert_eq!(row.get(1), Some("17"));
+/// assert_eq!(rdr.columns().name(1), "Order.OrderID");
+/// # Ok::<(), profile_rows::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Row {
+    pub(crate) text: String,
+    pub(crate) ends: Vec<usize>,
+    pub(crate) line: u64,
+    pub(crate) byte: u64,
+}
+
+impl Row {
+    /// An empty row, to be filled by a reader.
+    pub fn new() -> Row {
+        Row::default()
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when the row has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Field `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.text[start..end])
+    }
+
+    /// The fields in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let s = &self.text[start..end];
+            start = end;
+            s
+        })
+    }
+
+    /// Line in the input where the row begins, from 1.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// Offset in the decoded input where the row begins, from 0.
+    pub fn byte(&self) -> u64 {
+        self.byte
+    }
+
+    /// Empties the row, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// Appends a field (for building rows by hand, e.g. in tests).
+    pub fn push_field(&mut self, value: &str) {
+        self.text.push_str(value);
+        self.ends.push(self.text.len());
+    }
+}
+
+/// The columns of an input, each name held once; rows refer to them by index.
+///
+/// A name with a dot is a subprofile field: `Order.OrderID` is field `OrderID`
+/// of collection `Order` (split at the first dot; deeper levels stay in the
+/// field name).
+#[derive(Clone, Debug, Default)]
+pub struct Columns {
+    names: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl Columns {
+    /// An empty table.
+    pub fn new() -> Columns {
+        Columns::default()
+    }
+
+    /// Adds `name` and returns its index, or the index it already has.
+    pub fn intern(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        self.names.push(name.to_string());
+        self.index.insert(name.to_string(), self.names.len() - 1);
+        self.names.len() - 1
+    }
+
+    /// Number of columns.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// True when there are no columns.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// Name of column `i`. Panics when `i` is out of range.
+    pub fn name(&self, i: usize) -> &str {
+        &self.names[i]
+    }
+
+    /// All names, in order.
+    pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.names.iter().map(String::as_str)
+    }
+
+    /// Index of `name`.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    /// The collection of column `i` (`Order` for `Order.OrderID`), or `None`
+    /// for a profile field.
+    pub fn collection(&self, i: usize) -> Option<&str> {
+        split_dotted(&self.names[i]).0
+    }
+
+    /// Profile fields, then each collection with its fields, in first-seen order.
+    pub fn groups(&self) -> Vec<(Option<&str>, Vec<&str>)> {
+        let mut groups: Vec<(Option<&str>, Vec<&str>)> = vec![(None, vec![])];
+        for name in &self.names {
+            let (coll, field) = split_dotted(name);
+            match groups.iter_mut().find(|(c, _)| *c == coll) {
+                Some((_, fields)) => fields.push(field),
+                None => groups.push((coll, vec![field])),
+            }
+        }
+        if groups[0].1.is_empty() {
+            groups.remove(0);
+        }
+        groups
+    }
+}
+
+/// `Order.OrderID` -> (`Some("Order")`, `OrderID`); `Email` -> (`None`, `Email`).
+pub fn split_dotted(name: &str) -> (Option<&str>, &str) {
+    match name.split_once('.') {
+        Some((coll, field)) => (Some(coll), field),
+        None => (None, name),
+    }
+}

@@ -1,0 +1,106 @@
+//! Reading allocates only while buffers grow: 100k rows cost no more
+#![allow(unsafe_code)] // a global allocator cannot be written without it
+//! allocations than 1k rows plus a small constant. Its own test binary,
+//! because it installs a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use profile_rows::{ReaderBuilder, Row};
+
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        System.realloc(ptr, layout, new)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Generates a CSV export row by row.
+struct Export {
+    rows: usize,
+    next: usize,
+    pending: Vec<u8>,
+    pos: usize,
+}
+
+impl Export {
+    fn new(rows: usize) -> Export {
+        let header = b"Email,Name,Note,Order.OrderID,Order.Total\n".to_vec();
+        Export {
+            rows,
+            next: 0,
+            pending: header,
+            pos: 0,
+        }
+    }
+}
+
+impl Read for Export {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.pending.len() {
+            if self.next == self.rows {
+                return Ok(0);
+            }
+            let i = self.next;
+            self.next += 1;
+            self.pending.clear();
+            self.pos = 0;
+            // Lengths vary with i (quoted notes with commas, quotes, newlines,
+            // non-ASCII) but are bounded, so buffers stop growing early.
+            let note = "é, \"q\"\n".repeat(i % 13);
+            let line = format!(
+                "user{i}@example.com,Name {i},\"{}\",{},{}.{:02}\n",
+                note.replace('"', "\"\""),
+                i * 7,
+                i % 1000,
+                i % 100
+            );
+            self.pending.extend_from_slice(line.as_bytes());
+        }
+        let n = buf.len().min(self.pending.len() - self.pos);
+        buf[..n].copy_from_slice(&self.pending[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Allocations made by reading `rows` rows, after the reader is built.
+fn allocations_reading(rows: usize) -> usize {
+    let mut input = Vec::new();
+    Export::new(rows).read_to_end(&mut input).unwrap();
+    let mut rdr = ReaderBuilder::new().from_bytes(input).unwrap();
+    let mut row = Row::new();
+    let before = ALLOCS.load(Ordering::Relaxed);
+    let mut n = 0;
+    while rdr.read_row(&mut row).unwrap() {
+        n += 1;
+    }
+    let allocations = ALLOCS.load(Ordering::Relaxed) - before;
+    assert_eq!(n, rows);
+    allocations
+}
+
+#[test]
+fn allocations_do_not_grow_with_rows() {
+    let small = allocations_reading(1_000);
+    let large = allocations_reading(100_000);
+    assert!(
+        large <= small + 8,
+        "1k rows: {small} allocations, 100k rows: {large}"
+    );
+}
