@@ -1,1 +1,37 @@
-fn main() {}
+//! `copernica-import`: prepare customer-data exports for Copernica's
+//! `POST /v3/imports`, and upload them.
+//!
+//! Exit codes: 0 success; 1 rows were rejected under `--strict`; 2 unusable
+//! input or arguments.
+
+mod cli;
+mod convert;
+mod fail;
+mod input;
+mod inspect;
+mod rejects;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Convert(args) => convert::run(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(fail) => fail.report(),
+    }
+}

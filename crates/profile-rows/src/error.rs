@@ -40,7 +40,7 @@ pub enum ErrorKind {
     #[error("unknown encoding label {0:?}")]
     UnknownEncoding(String),
     /// A byte sequence that is not valid in the chosen encoding.
-    #[error("line {line}, byte {byte}: invalid {encoding} byte sequence")]
+    #[error("invalid {encoding} byte sequence")]
     Encoding {
         /// The encoding that was chosen or detected.
         encoding: &'static str,
@@ -51,7 +51,7 @@ pub enum ErrorKind {
     },
     /// Valid UTF-8 with non-ASCII text before a byte that is not UTF-8:
     /// neither UTF-8 nor windows-1252 would decode it all correctly.
-    #[error("line {line}, byte {byte}: invalid UTF-8 in a file that holds valid non-ASCII UTF-8 before it")]
+    #[error("invalid UTF-8 in a file that holds valid non-ASCII UTF-8 before it")]
     MixedEncoding {
         /// Line of the bad sequence, from 1.
         line: u64,
@@ -78,7 +78,7 @@ pub enum ErrorKind {
         second: usize,
     },
     /// A row with more or fewer fields than the header (a reject).
-    #[error("line {}: row has {found} fields, the header has {expected}", pos.line)]
+    #[error("row has {found} fields, the header has {expected}")]
     FieldCount {
         /// Where the row starts.
         pos: Position,
@@ -88,14 +88,14 @@ pub enum ErrorKind {
         found: usize,
     },
     /// A quoted field still open at the end of the input (a reject).
-    #[error("line {}: quoted field is not closed before the end of the input", pos.line)]
+    #[error("quoted field is not closed before the end of the input")]
     UnclosedQuote {
         /// Where the row starts.
         pos: Position,
     },
     /// A record larger than the reader's limit: the input is not CSV as
     /// configured (often an unbalanced quote), and memory must stay bounded.
-    #[error("line {}: record is larger than {limit} bytes (an unbalanced quote?)", pos.line)]
+    #[error("record is larger than {limit} bytes (an unbalanced quote?)")]
     RecordTooLarge {
         /// Where the record starts.
         pos: Position,
@@ -163,9 +163,20 @@ impl Error {
     }
 }
 
+/// `line L, byte B: what` for encoding errors, `line L: what` for row
+/// errors, `what` for the rest; [`ErrorKind`]'s own `Display` is the bare
+/// `what`, e.g. the reason column of a rejects file.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        match *self.0 {
+            ErrorKind::Encoding { line, byte, .. } | ErrorKind::MixedEncoding { line, byte } => {
+                write!(f, "line {line}, byte {byte}: {}", self.0)
+            }
+            ErrorKind::FieldCount { pos, .. }
+            | ErrorKind::UnclosedQuote { pos }
+            | ErrorKind::RecordTooLarge { pos, .. } => write!(f, "line {}: {}", pos.line, self.0),
+            _ => self.0.fmt(f),
+        }
     }
 }
 

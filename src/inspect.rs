@@ -1,0 +1,153 @@
+//! `inspect`: what an export is, before anything is written.
+
+use std::io::{self, Write};
+
+use profile_rows::{Detection, Row};
+use serde::Serialize;
+
+use crate::cli::InspectArgs;
+use crate::fail::{is_broken_pipe, Fail};
+use crate::input::{delimiter_name, display_name, open};
+use crate::rejects::Reject;
+
+/// Rejects listed in the report; the count covers all of them.
+const SHOWN_REJECTS: usize = 20;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    input: &'a str,
+    format: &'static str,
+    encoding: &'static str,
+    encoding_detection: &'static str,
+    gzip: bool,
+    delimiter: String,
+    delimiter_sniffed: bool,
+    columns: Vec<&'a str>,
+    profile_fields: Vec<&'a str>,
+    collections: Vec<Collection<'a>>,
+    rows: u64,
+    rejected: u64,
+    rejects: Vec<RejectOut>,
+}
+
+#[derive(Serialize)]
+struct Collection<'a> {
+    name: &'a str,
+    fields: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct RejectOut {
+    line: u64,
+    reason: String,
+}
+
+pub fn run(args: &InspectArgs) -> Result<u8, Fail> {
+    let name = display_name(&args.input);
+    let mut rdr = open(&args.input)?;
+    let mut row = Row::new();
+    let (mut rows, mut rejected, mut rejects) = (0u64, 0u64, Vec::new());
+    let delimiter = rdr.info().delimiter;
+    loop {
+        match rdr.read_row(&mut row) {
+            Ok(true) => rows += 1,
+            Ok(false) => break,
+            Err(e) if e.is_reject() => {
+                rejected += 1;
+                if rejects.len() < SHOWN_REJECTS {
+                    rejects.push(Reject::new(&row, e.kind().to_string(), delimiter));
+                }
+            }
+            Err(e) => return Err(Fail::input(name, &e)),
+        }
+    }
+    let info = *rdr.info();
+    let columns = rdr.columns();
+    let mut profile_fields = Vec::new();
+    let mut collections = Vec::new();
+    for (coll, fields) in columns.groups() {
+        match coll {
+            None => profile_fields = fields,
+            Some(name) => collections.push(Collection { name, fields }),
+        }
+    }
+    let report = Report {
+        input: name,
+        format: "csv",
+        encoding: info.encoding.name(),
+        encoding_detection: match info.encoding.detection {
+            Detection::Bom => "byte order mark",
+            Detection::Label => "given",
+            Detection::ValidUtf8 => "valid UTF-8",
+            Detection::NotUtf8 => "not valid UTF-8",
+        },
+        gzip: info.gzip,
+        delimiter: delimiter_name(info.delimiter),
+        delimiter_sniffed: info.delimiter_sniffed,
+        columns: columns.names().collect(),
+        profile_fields,
+        collections,
+        rows,
+        rejected,
+        rejects: rejects
+            .into_iter()
+            .map(|r| RejectOut {
+                line: r.line,
+                reason: r.reason,
+            })
+            .collect(),
+    };
+    let mut out = io::stdout().lock();
+    let written = if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else {
+        write_text(&mut out, &report)
+    };
+    match written {
+        Err(e) if !is_broken_pipe(&e) => Err(Fail::io("stdout", e)),
+        _ => Ok(0),
+    }
+}
+
+fn write_text(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
+    writeln!(out, "input:      {}", r.input)?;
+    writeln!(
+        out,
+        "format:     {}{}",
+        r.format,
+        if r.gzip { " (gzip)" } else { "" }
+    )?;
+    writeln!(out, "encoding:   {} ({})", r.encoding, r.encoding_detection)?;
+    writeln!(
+        out,
+        "delimiter:  {} ({})",
+        r.delimiter,
+        if r.delimiter_sniffed {
+            "sniffed"
+        } else {
+            "given"
+        }
+    )?;
+    writeln!(out, "columns:    {}", r.columns.len())?;
+    if !r.profile_fields.is_empty() {
+        writeln!(out, "  profile:  {}", r.profile_fields.join(", "))?;
+    }
+    for c in &r.collections {
+        writeln!(out, "  {}:  {}", c.name, c.fields.join(", "))?;
+    }
+    writeln!(out, "rows:       {}", r.rows)?;
+    writeln!(out, "rejected:   {}", r.rejected)?;
+    for rej in &r.rejects {
+        writeln!(out, "  line {}: {}", rej.line, rej.reason)?;
+    }
+    if r.rejected > r.rejects.len() as u64 {
+        writeln!(
+            out,
+            "  ... and {} more",
+            r.rejected - r.rejects.len() as u64
+        )?;
+    }
+    Ok(())
+}
