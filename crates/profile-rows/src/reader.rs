@@ -299,6 +299,7 @@ impl RowReader {
         let mut text = std::mem::take(&mut row.text).into_bytes();
         text.clear();
         row.ends.clear();
+        row.cols.clear();
         let got = self.read_record(&mut text, &mut row.ends);
         row.text = String::from_utf8(text)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());

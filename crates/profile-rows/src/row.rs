@@ -20,6 +20,8 @@ use std::collections::HashMap;
 pub struct Row {
     pub(crate) text: String,
     pub(crate) ends: Vec<usize>,
+    /// Column of each field; empty when field `i` is column `i` (CSV).
+    pub(crate) cols: Vec<usize>,
     pub(crate) line: u64,
     pub(crate) byte: u64,
 }
@@ -47,6 +49,17 @@ impl Row {
         Some(&self.text[start..end])
     }
 
+    /// The column (an index into the reader's [`Columns`]) of field `i`.
+    /// For CSV it is `i`; a JSON row may carry any subset of the columns.
+    pub fn column(&self, i: usize) -> usize {
+        self.cols.get(i).copied().unwrap_or(i)
+    }
+
+    /// True when field `i` is column `i` for every field.
+    pub fn is_positional(&self) -> bool {
+        self.cols.is_empty()
+    }
+
     /// The fields in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         let mut start = 0;
@@ -71,12 +84,30 @@ impl Row {
     pub fn clear(&mut self) {
         self.text.clear();
         self.ends.clear();
+        self.cols.clear();
     }
 
-    /// Appends a field (for building rows by hand, e.g. in tests).
+    /// Appends a field as the next column (for building rows by hand).
     pub fn push_field(&mut self, value: &str) {
+        debug_assert!(self.cols.is_empty(), "mixing positional and keyed fields");
         self.text.push_str(value);
         self.ends.push(self.text.len());
+    }
+
+    /// Appends a field of column `column` (for rows that carry a subset of
+    /// the columns, in any order).
+    pub fn push_column(&mut self, column: usize, value: &str) {
+        if self.cols.is_empty() && !self.ends.is_empty() {
+            self.cols.extend(0..self.ends.len());
+        }
+        self.text.push_str(value);
+        self.ends.push(self.text.len());
+        self.cols.push(column);
+    }
+
+    /// Sets where the row began (for rows built by hand).
+    pub fn set_line(&mut self, line: u64) {
+        self.line = line;
     }
 }
 

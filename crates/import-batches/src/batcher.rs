@@ -1,0 +1,801 @@
+//! Rows in, complete request bodies out, each within its bounds.
+//!
+//! How it works. The open batch keeps a copy of its rows (an arena: one
+//! string of values, field ends, column ids) and its payload rendered so far:
+//! the body's head and source up to the last row. A new row is rendered onto
+//! the end of the payload and the bound is checked on the bytes written plus
+//! the longest possible tail (`]"` and `,"rebuild":false}`). When it does not
+//! fit, the row is taken back off and the batch closes; the row, and the rows
+//! before it of the same profile, open the next batch. The stored rows make
+//! two rare cases exact: a column that first appears mid-batch (JSON input)
+//! re-renders the batch, since every object of a source must list the same
+//! fields in the same order; and a profile group moved to the next batch is
+//! rendered again there.
+//!
+//! `rebuild` is written in the body's tail, after `source`, so the last
+//! body can say `true` without knowing in advance that it is the last.
+
+use std::io;
+use std::ops::Range;
+
+use profile_rows::{split_dotted, Columns, Row};
+use serde::Serialize;
+
+use crate::error::{Error, ParamError};
+use crate::escape::Level;
+use crate::params::{Action, DeleteTarget, ImportParams, SourceFormat};
+
+/// The bounds of each body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Most bytes in a body (or, with `location`, in a data file): 5 MiB by default.
+    pub max_bytes: usize,
+    /// Most rows in a body: unbounded by default.
+    pub max_rows: Option<usize>,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_bytes: 5 << 20,
+            max_rows: None,
+        }
+    }
+}
+
+/// One finished batch, lent to a [`Sink`].
+#[derive(Debug)]
+pub struct Batch<'a> {
+    /// Part number, from 1.
+    pub part: u32,
+    /// The request body, exactly as it must be sent.
+    pub body: &'a [u8],
+    /// With `location`: the data file the body points at, and its name.
+    pub data: Option<(&'a str, &'a [u8])>,
+    /// Rows in the batch.
+    pub rows: usize,
+    /// Input line of the first row.
+    pub first_line: u64,
+    /// Input line of the last row.
+    pub last_line: u64,
+    /// This is the last batch.
+    pub last: bool,
+}
+
+/// Receives batches as they are finished.
+pub trait Sink {
+    /// Takes one batch (write it, hash it, send it).
+    fn batch(&mut self, batch: &Batch<'_>) -> io::Result<()>;
+}
+
+impl<F: FnMut(&Batch<'_>) -> io::Result<()>> Sink for F {
+    fn batch(&mut self, batch: &Batch<'_>) -> io::Result<()> {
+        self(batch)
+    }
+}
+
+/// The file name of a part: `batch-00001.json`.
+pub fn file_name(part: u32, ext: &str) -> String {
+    format!("batch-{part:05}.{ext}")
+}
+
+/// What became of the whole run.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Batches written.
+    pub batches: u32,
+    /// Rows written.
+    pub rows: u64,
+    /// Rows rejected by the batcher (empty keys, too large).
+    pub rejected: u64,
+    /// Things a person should know, each once.
+    pub warnings: Vec<String>,
+}
+
+/// The rows of the open batch, copied: one string of values, field ends and
+/// column ids, and per row its first field and input line.
+#[derive(Default)]
+struct Arena {
+    text: String,
+    ends: Vec<usize>,
+    cols: Vec<usize>,
+    rows: Vec<(usize, u64)>,
+}
+
+impl Arena {
+    fn push(&mut self, row: &Row) {
+        self.rows.push((self.ends.len(), row.line()));
+        for (i, value) in row.iter().enumerate() {
+            self.text.push_str(value);
+            self.ends.push(self.text.len());
+            self.cols.push(row.column(i));
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn fields(&self, r: usize) -> Range<usize> {
+        let end = self.rows.get(r + 1).map_or(self.ends.len(), |&(f, _)| f);
+        self.rows[r].0..end
+    }
+
+    fn value(&self, f: usize) -> &str {
+        let start = if f == 0 { 0 } else { self.ends[f - 1] };
+        &self.text[start..self.ends[f]]
+    }
+
+    fn line(&self, r: usize) -> u64 {
+        self.rows[r].1
+    }
+
+    /// Moves rows `from..` to the end of `other`.
+    fn move_tail(&mut self, from: usize, other: &mut Arena) {
+        if from == self.len() {
+            return;
+        }
+        let f0 = self.rows[from].0;
+        let t0 = if f0 == 0 { 0 } else { self.ends[f0 - 1] };
+        let (base_f, base_t) = (other.ends.len(), other.text.len());
+        for &(f, line) in &self.rows[from..] {
+            other.rows.push((f - f0 + base_f, line));
+        }
+        other.text.push_str(&self.text[t0..]);
+        other
+            .ends
+            .extend(self.ends[f0..].iter().map(|e| e - t0 + base_t));
+        other.cols.extend_from_slice(&self.cols[f0..]);
+        self.truncate(from);
+    }
+
+    fn truncate(&mut self, r: usize) {
+        if r >= self.len() {
+            return;
+        }
+        let f0 = self.rows[r].0;
+        let t0 = if f0 == 0 { 0 } else { self.ends[f0 - 1] };
+        self.rows.truncate(r);
+        self.ends.truncate(f0);
+        self.cols.truncate(f0);
+        self.text.truncate(t0);
+    }
+
+    fn clear(&mut self) {
+        self.truncate(0);
+    }
+}
+
+/// The head of a body: the parameters, borrowed.
+#[derive(Serialize)]
+struct Head<'a> {
+    database: u64,
+    name: &'a str,
+    followups: bool,
+    autostart: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<Action>,
+    #[serde(rename = "keyFields", skip_serializing_if = "<[_]>::is_empty")]
+    key_fields: &'a [String],
+    #[serde(rename = "ignoreEmptyFields")]
+    ignore_empty_fields: bool,
+    #[serde(rename = "removeMissing")]
+    remove_missing: bool,
+    #[serde(rename = "deleteTarget", skip_serializing_if = "Option::is_none")]
+    delete_target: Option<DeleteTarget>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delimiter: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<&'a str>,
+}
+
+/// Turns rows into bounded bodies. See the [crate docs](crate) for an example.
+pub struct Batcher {
+    params: ImportParams,
+    limits: Limits,
+    location_base: Option<String>,
+    /// Nesting of the payload's text: in a string for `json`/`csv` sources.
+    level: Level,
+    // Per column id: its name, and its JSON key (`"name":`) at `level`.
+    names: Vec<String>,
+    keys: Vec<Vec<u8>>,
+    /// Per column id: index into `coll_keys` of its collection's key, if keyed.
+    coll_of: Vec<Option<usize>>,
+    /// Column ids of the profile keys (None: not a column yet).
+    profile_keys: Vec<(String, Option<usize>)>,
+    /// Collection key fields: (collection, key name, column id).
+    coll_keys: Vec<(String, String, Option<usize>)>,
+
+    part: u32,
+    arena: Arena,
+    spare: Arena,
+    /// Column ids of the open batch in order, and each id's position (+1, 0 = absent).
+    cols: Vec<usize>,
+    slot: Vec<usize>,
+    payload: Vec<u8>,
+    row_offsets: Vec<usize>,
+    group_start: usize,
+    group_key: String,
+    key_scratch: String,
+    group_split_warned: bool,
+    lookup: Vec<usize>,
+    body: Vec<u8>,
+    data_name: String,
+    summary: Summary,
+    csv_escape_warned: bool,
+}
+
+impl std::fmt::Debug for Batcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batcher")
+            .field("params", &self.params)
+            .field("limits", &self.limits)
+            .field("part", &self.part)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Longest tail a body can end with: `,"rebuild":false}`.
+const REBUILD_TAIL_MAX: usize = 17;
+
+impl Batcher {
+    /// A batcher for `params` (checked here) within `limits`. With
+    /// `location_base`, each body points at `BASE/batch-0000N.EXT` instead of
+    /// holding the rows, and the rows go to that data file.
+    pub fn new(
+        params: ImportParams,
+        limits: Limits,
+        location_base: Option<String>,
+    ) -> Result<Batcher, ParamError> {
+        params.validate(None)?;
+        if limits.max_rows == Some(0) {
+            return Err(ParamError::Limit("--max-rows must be at least 1".into()));
+        }
+        let level = match (params.source_format, &location_base) {
+            (SourceFormat::Json | SourceFormat::Csv, None) => Level::InString,
+            _ => Level::Raw,
+        };
+        let profile_keys = params
+            .profile_keys()
+            .map(|k| (k.to_string(), None))
+            .collect();
+        let coll_keys = params
+            .key_fields
+            .iter()
+            .filter_map(|k| split_dotted(k).0.map(|c| (c.to_string(), k.clone(), None)))
+            .collect();
+        let location_base = location_base.map(|b| b.trim_end_matches('/').to_string());
+        let mut b = Batcher {
+            params,
+            limits,
+            location_base,
+            level,
+            names: Vec::new(),
+            keys: Vec::new(),
+            coll_of: Vec::new(),
+            profile_keys,
+            coll_keys,
+            part: 0,
+            arena: Arena::default(),
+            spare: Arena::default(),
+            cols: Vec::new(),
+            slot: Vec::new(),
+            payload: Vec::new(),
+            row_offsets: Vec::new(),
+            group_start: 0,
+            group_key: String::new(),
+            key_scratch: String::new(),
+            group_split_warned: false,
+            lookup: Vec::new(),
+            body: Vec::new(),
+            data_name: String::new(),
+            summary: Summary::default(),
+            csv_escape_warned: false,
+        };
+        // The bound must hold at least an empty body.
+        b.part = 1;
+        b.render_prefix();
+        let empty = b.payload.len() + b.tail_reserve();
+        b.part = 0;
+        if empty > b.limits.max_bytes {
+            return Err(ParamError::Limit(format!(
+                "--max-bytes {} cannot hold even an empty body ({empty} bytes)",
+                b.limits.max_bytes
+            )));
+        }
+        Ok(b)
+    }
+
+    /// Warnings so far.
+    pub fn warnings(&self) -> &[String] {
+        &self.summary.warnings
+    }
+
+    /// Adds a row. `columns` names the row's column ids (the reader's table,
+    /// which may grow between calls). Returns the reason when the row is
+    /// rejected; finished batches go to `sink` as they close.
+    pub fn push(
+        &mut self,
+        row: &Row,
+        columns: &Columns,
+        sink: &mut dyn Sink,
+    ) -> Result<Option<String>, Error> {
+        self.learn_columns(columns);
+        if let Some(reason) = self.check_keys(row) {
+            self.summary.rejected += 1;
+            return Ok(Some(reason));
+        }
+        if self.params.source_format == SourceFormat::Csv && !self.csv_escape_warned {
+            if let Some(v) = row.iter().find(|v| v.contains(['\\', '\''])) {
+                self.csv_escape_warned = true;
+                let line = row.line();
+                self.summary.warnings.push(format!(
+                    "line {line}: a value holds a backslash or an apostrophe ({v:?}); Copernica's CSV reader treats a backslash as an escape, so such values may change; --source-format json keeps them exact"
+                ));
+            }
+        }
+        self.profile_key(row);
+        self.arena.push(row);
+        match self.place_last(sink)? {
+            None => {
+                self.summary.rows += 1;
+                Ok(None)
+            }
+            Some(reason) => {
+                self.summary.rejected += 1;
+                Ok(Some(reason))
+            }
+        }
+    }
+
+    /// Closes the last batch (with `rebuild` if asked) and sums up.
+    pub fn finish(mut self, sink: &mut dyn Sink) -> Result<Summary, Error> {
+        if self.arena.len() > 0 {
+            self.close(true, sink)?;
+        }
+        Ok(self.summary)
+    }
+
+    fn learn_columns(&mut self, columns: &Columns) {
+        for id in self.names.len()..columns.len() {
+            let name = columns.name(id).to_string();
+            let mut key = Vec::new();
+            self.level.json_str(&mut key, &name);
+            self.level.raw(&mut key, b":");
+            self.keys.push(key);
+            let coll = split_dotted(&name).0;
+            self.coll_of
+                .push(coll.and_then(|c| self.coll_keys.iter().position(|(kc, _, _)| kc == c)));
+            for (k, col) in &mut self.profile_keys {
+                if *k == name {
+                    *col = Some(id);
+                }
+            }
+            for (_, k, col) in &mut self.coll_keys {
+                if *k == name {
+                    *col = Some(id);
+                }
+            }
+            self.names.push(name);
+            self.slot.push(0);
+            self.lookup.push(0);
+        }
+    }
+
+    /// The value of column `col` in `row`, or "" when absent.
+    fn value_of(row: &Row, col: Option<usize>) -> &str {
+        let Some(col) = col else { return "" };
+        if row.is_positional() {
+            return row.get(col).unwrap_or("");
+        }
+        (0..row.len())
+            .find(|&i| row.column(i) == col)
+            .and_then(|i| row.get(i))
+            .unwrap_or("")
+    }
+
+    fn check_keys(&self, row: &Row) -> Option<String> {
+        for (name, col) in &self.profile_keys {
+            if Self::value_of(row, *col).is_empty() {
+                return Some(format!("empty key field {name}"));
+            }
+        }
+        if self.coll_keys.is_empty() {
+            return None;
+        }
+        for (i, value) in row.iter().enumerate() {
+            if value.is_empty() {
+                continue;
+            }
+            if let Some(k) = self.coll_of[row.column(i)] {
+                let (coll, name, col) = &self.coll_keys[k];
+                if Self::value_of(row, *col).is_empty() {
+                    return Some(format!(
+                        "has fields of collection {coll} but an empty key field {name}"
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// Puts the row's profile key values into `key_scratch` (empty: no keys).
+    fn profile_key(&mut self, row: &Row) {
+        self.key_scratch.clear();
+        for (i, (_, col)) in self.profile_keys.iter().enumerate() {
+            if i > 0 {
+                self.key_scratch.push('\u{1f}');
+            }
+            self.key_scratch.push_str(Self::value_of(row, *col));
+        }
+    }
+
+    /// Places the arena's last row in the open batch, closing batches as
+    /// needed. `key_scratch` holds the row's profile key. Returns a reason
+    /// when the row cannot go in any body.
+    fn place_last(&mut self, sink: &mut dyn Sink) -> Result<Option<String>, Error> {
+        let idx = self.arena.len() - 1;
+        let same_group =
+            idx > 0 && !self.profile_keys.is_empty() && self.key_scratch == self.group_key;
+        if !same_group {
+            self.group_start = idx;
+            self.group_split_warned = false;
+            std::mem::swap(&mut self.group_key, &mut self.key_scratch);
+        }
+        if idx == 0 {
+            self.part += 1;
+            self.render_prefix();
+        }
+        if self.try_render(idx) {
+            return Ok(None);
+        }
+        // The row does not fit here. Unless it cannot fit anywhere, it opens
+        // the next batch, taking along the rows of its profile before it
+        // (when they did not start this batch).
+        if idx == 0 || !self.fits_alone(idx) {
+            let reason = format!(
+                "row does not fit in a body of --max-bytes {} even alone",
+                self.limits.max_bytes
+            );
+            self.arena.truncate(idx);
+            if idx == 0 {
+                self.part -= 1;
+            }
+            return Ok(Some(reason));
+        }
+        let carry_from = if same_group && self.group_start > 0 {
+            self.group_start
+        } else {
+            idx
+        };
+        if same_group && self.group_start == 0 && !self.group_split_warned {
+            self.group_split_warned = true;
+            self.summary.warnings.push(format!(
+                "profile {} has more rows than fit in one body: they are split between parts {} and {}",
+                self.group_key.replace('\u{1f}', ", "),
+                self.part,
+                self.part + 1
+            ));
+        }
+        let mut carried = std::mem::take(&mut self.spare);
+        self.arena.move_tail(carry_from, &mut carried);
+        if carry_from < idx {
+            self.rerender();
+        }
+        self.close(false, sink)?;
+        // Place the carried rows again, in order, in the new batch; they are
+        // all of the group's profile (or the one row), so they share its key.
+        let warned = self.group_split_warned;
+        let mut reason = None;
+        for r in 0..carried.len() {
+            self.arena
+                .rows
+                .push((self.arena.ends.len(), carried.line(r)));
+            for f in carried.fields(r) {
+                self.arena.text.push_str(carried.value(f));
+                self.arena.ends.push(self.arena.text.len());
+                self.arena.cols.push(carried.cols[f]);
+            }
+            self.key_scratch.clone_from(&self.group_key);
+            reason = self.place_last(sink)?;
+            self.group_split_warned |= warned;
+        }
+        carried.clear();
+        self.spare = carried;
+        Ok(reason)
+    }
+
+    fn cols_reset(&mut self) {
+        for &c in &self.cols {
+            self.slot[c] = 0;
+        }
+        self.cols.clear();
+    }
+
+    /// Whether row `idx` fits in an empty batch of its own.
+    fn fits_alone(&mut self, idx: usize) -> bool {
+        let (saved_cols, saved_payload) = (self.cols.clone(), std::mem::take(&mut self.payload));
+        let saved_offsets = std::mem::take(&mut self.row_offsets);
+        self.cols_reset();
+        self.part += 1;
+        for f in self.arena.fields(idx) {
+            self.add_col(self.arena.cols[f]);
+        }
+        self.render_prefix();
+        self.render_row(idx, true);
+        let fits = self.payload.len() + self.tail_reserve() <= self.limits.max_bytes;
+        self.part -= 1;
+        self.cols_reset();
+        for c in saved_cols {
+            self.add_col(c);
+        }
+        self.payload = saved_payload;
+        self.row_offsets = saved_offsets;
+        fits
+    }
+
+    fn add_col(&mut self, c: usize) {
+        if self.slot[c] == 0 {
+            self.cols.push(c);
+            self.slot[c] = self.cols.len();
+        }
+    }
+
+    /// Renders arena row `idx` (the last) into the payload if it fits;
+    /// otherwise leaves payload and columns as they were.
+    fn try_render(&mut self, idx: usize) -> bool {
+        let before_cols = self.cols.len();
+        for f in self.arena.fields(idx) {
+            self.add_col(self.arena.cols[f]);
+        }
+        // New columns change every earlier object (and a CSV header): render again.
+        let grew = self.cols.len() > before_cols;
+        let mark = self.payload.len();
+        if grew {
+            self.rerender_rows(idx + 1);
+        } else {
+            self.row_offsets.push(mark);
+            self.render_row(idx, idx == 0);
+        }
+        let rows_ok = self.limits.max_rows.is_none_or(|m| idx < m);
+        if rows_ok && self.payload.len() + self.tail_reserve() <= self.limits.max_bytes {
+            return true;
+        }
+        // Undo.
+        for &c in &self.cols[before_cols..] {
+            self.slot[c] = 0;
+        }
+        self.cols.truncate(before_cols);
+        if grew {
+            self.rerender_rows(idx);
+        } else {
+            self.payload.truncate(mark);
+            self.row_offsets.pop();
+        }
+        false
+    }
+
+    /// Recomputes the columns from the arena's rows and renders them all.
+    fn rerender(&mut self) {
+        self.cols_reset();
+        for f in 0..self.arena.ends.len() {
+            self.add_col(self.arena.cols[f]);
+        }
+        self.rerender_rows(self.arena.len());
+    }
+
+    fn rerender_rows(&mut self, n: usize) {
+        self.render_prefix();
+        self.row_offsets.clear();
+        for r in 0..n {
+            self.row_offsets.push(self.payload.len());
+            self.render_row(r, r == 0);
+        }
+    }
+
+    fn ext(&self) -> &'static str {
+        match self.params.source_format {
+            SourceFormat::Csv => "csv",
+            _ => "json",
+        }
+    }
+
+    fn render_head(&mut self, out_body: bool) {
+        let name = format!("{} (part {})", self.params.name, self.part);
+        let delim = [self.params.csv_delimiter];
+        let csv = self.params.source_format == SourceFormat::Csv;
+        let location = self
+            .location_base
+            .as_ref()
+            .map(|base| format!("{base}/{}", file_name(self.part, self.ext())));
+        let head = Head {
+            database: self.params.database,
+            name: &name,
+            followups: self.params.followups,
+            autostart: self.params.autostart,
+            action: self.params.action,
+            key_fields: &self.params.key_fields,
+            ignore_empty_fields: self.params.ignore_empty_fields,
+            remove_missing: self.params.remove_missing,
+            delete_target: self.params.delete_target,
+            format: match (self.params.source_format, &location) {
+                (SourceFormat::Csv, _) => Some("csv"),
+                (SourceFormat::Json, _) | (SourceFormat::Array, Some(_)) => Some("json"),
+                (SourceFormat::Array, None) => None,
+            },
+            delimiter: csv.then(|| std::str::from_utf8(&delim).unwrap_or(",")),
+            location: location.as_deref(),
+        };
+        let out = if out_body {
+            &mut self.body
+        } else {
+            &mut self.payload
+        };
+        out.clear();
+        serde_json::to_writer(&mut *out, &head).expect("a head serializes into memory");
+        out.pop(); // the closing brace: source and rebuild follow
+    }
+
+    fn render_prefix(&mut self) {
+        if self.location_base.is_some() {
+            self.payload.clear();
+        } else {
+            self.render_head(false);
+            self.payload.extend_from_slice(b",\"source\":");
+            if self.level == Level::InString {
+                self.payload.push(b'"');
+            }
+        }
+        match self.params.source_format {
+            SourceFormat::Json | SourceFormat::Array => self.level.raw(&mut self.payload, b"["),
+            SourceFormat::Csv => {
+                for (p, &c) in self.cols.iter().enumerate() {
+                    if p > 0 {
+                        self.level
+                            .raw(&mut self.payload, &[self.params.csv_delimiter]);
+                    }
+                    self.level.csv_field(
+                        &mut self.payload,
+                        &self.names[c],
+                        self.params.csv_delimiter,
+                    );
+                }
+                self.level.raw(&mut self.payload, b"\n");
+            }
+        }
+    }
+
+    /// The payload's tail, and the body's (`,"rebuild":false}` at most),
+    /// plus room for a part number of 10 digits, so that whether a row fits
+    /// never depends on which part it lands in.
+    fn tail_reserve(&self) -> usize {
+        let part_digits = self.part.max(1).ilog10() as usize + 1;
+        let part_slack = if self.location_base.is_some() {
+            0
+        } else {
+            10 - part_digits
+        };
+        let payload_tail = match self.params.source_format {
+            SourceFormat::Json | SourceFormat::Array => 1,
+            SourceFormat::Csv => 0,
+        };
+        if self.location_base.is_some() {
+            payload_tail
+        } else {
+            payload_tail
+                + usize::from(self.level == Level::InString)
+                + REBUILD_TAIL_MAX
+                + part_slack
+        }
+    }
+
+    fn render_row(&mut self, r: usize, first: bool) {
+        for f in self.arena.fields(r) {
+            self.lookup[self.arena.cols[f]] = f + 1;
+        }
+        let out = &mut self.payload;
+        let level = self.level;
+        match self.params.source_format {
+            SourceFormat::Json | SourceFormat::Array => {
+                level.raw(out, if first { b"{" } else { b",{" });
+                for (p, &c) in self.cols.iter().enumerate() {
+                    if p > 0 {
+                        level.raw(out, b",");
+                    }
+                    out.extend_from_slice(&self.keys[c]);
+                    let v = match self.lookup[c] {
+                        0 => "",
+                        f => self.arena.value(f - 1),
+                    };
+                    level.json_str(out, v);
+                }
+                level.raw(out, b"}");
+            }
+            SourceFormat::Csv => {
+                let d = self.params.csv_delimiter;
+                for (p, &c) in self.cols.iter().enumerate() {
+                    if p > 0 {
+                        level.raw(out, &[d]);
+                    }
+                    let v = match self.lookup[c] {
+                        0 => "",
+                        f => self.arena.value(f - 1),
+                    };
+                    level.csv_field(out, v, d);
+                }
+                level.raw(out, b"\n");
+            }
+        }
+        for f in self.arena.fields(r) {
+            self.lookup[self.arena.cols[f]] = 0;
+        }
+    }
+
+    /// Finishes the open batch, hands it to the sink and empties it.
+    fn close(&mut self, last: bool, sink: &mut dyn Sink) -> Result<(), Error> {
+        if !last && self.params.remove_missing {
+            return Err(ParamError::RemoveMissingSplit {
+                parts: self.part + 1,
+            }
+            .into());
+        }
+        let rebuild = self.params.rebuild && last;
+        let tail: &[u8] = if rebuild {
+            b",\"rebuild\":true}"
+        } else {
+            b",\"rebuild\":false}"
+        };
+        let n = self.arena.len();
+        if self.location_base.is_some() {
+            if matches!(
+                self.params.source_format,
+                SourceFormat::Json | SourceFormat::Array
+            ) {
+                self.payload.push(b']');
+            }
+            self.render_head(true);
+            self.body.extend_from_slice(tail);
+            self.data_name = file_name(self.part, self.ext());
+        } else {
+            match self.params.source_format {
+                SourceFormat::Json => self.payload.extend_from_slice(b"]\""),
+                SourceFormat::Array => self.payload.push(b']'),
+                SourceFormat::Csv => self.payload.push(b'"'),
+            }
+            self.payload.extend_from_slice(tail);
+        }
+        let (body, data) = if self.location_base.is_some() {
+            (
+                &self.body[..],
+                Some((self.data_name.as_str(), &self.payload[..])),
+            )
+        } else {
+            (&self.payload[..], None)
+        };
+        if body.len() > self.limits.max_bytes {
+            return Err(ParamError::Limit(format!(
+                "--max-bytes {} cannot hold a body that points at a data file ({} bytes)",
+                self.limits.max_bytes,
+                body.len()
+            ))
+            .into());
+        }
+        debug_assert!(data.is_none_or(|(_, d)| d.len() <= self.limits.max_bytes));
+        sink.batch(&Batch {
+            part: self.part,
+            body,
+            data,
+            rows: n,
+            first_line: self.arena.line(0),
+            last_line: self.arena.line(n - 1),
+            last,
+        })?;
+        self.summary.batches += 1;
+        self.arena.clear();
+        self.cols_reset();
+        self.row_offsets.clear();
+        Ok(())
+    }
+}

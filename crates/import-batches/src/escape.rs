@@ -1,0 +1,196 @@
+//! Writing text into JSON, once or twice escaped, and CSV fields.
+//!
+//! A body with `format: "json"` holds JSON text inside a JSON string, so a
+//! value is escaped twice: `a"b` becomes `a\"b` in the inner array and
+//! `a\\\"b` in the body. [`Level`] says how deep the text being written is
+//! nested; every writer here appends exactly the bytes that end up in the
+//! body, so sizes are measured on what is written.
+
+/// How many JSON strings the text being written sits inside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Level {
+    /// Written as is (the `array` source, and data files for `location`).
+    Raw,
+    /// Inside a JSON string (the `json` and `csv` sources).
+    InString,
+}
+
+/// Bytes that JSON strings must escape.
+const fn needs_escape() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+}
+
+static NEEDS_ESCAPE: [bool; 256] = needs_escape();
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The escape of one byte in a JSON string (`"` -> `\"`, U+0001 -> `\u0001`).
+fn escape_byte(b: u8) -> ([u8; 6], usize) {
+    let second = match b {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'\n' => b'n',
+        b'\r' => b'r',
+        b'\t' => b't',
+        0x08 => b'b',
+        0x0c => b'f',
+        _ => {
+            return (
+                [
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(b >> 4) as usize],
+                    HEX[(b & 15) as usize],
+                ],
+                6,
+            )
+        }
+    };
+    ([b'\\', second, 0, 0, 0, 0], 2)
+}
+
+/// Appends `s` escaped for a JSON string (without quotes); with `twice`,
+/// escaped again, as text inside a string inside a string.
+fn escape(out: &mut Vec<u8>, s: &[u8], twice: bool) {
+    let mut start = 0;
+    for (i, &b) in s.iter().enumerate() {
+        if !NEEDS_ESCAPE[b as usize] {
+            continue;
+        }
+        out.extend_from_slice(&s[start..i]);
+        let (esc, len) = escape_byte(b);
+        for &c in &esc[..len] {
+            // Of an escape's bytes only `\` and `"` need escaping again.
+            if twice && (c == b'\\' || c == b'"') {
+                out.push(b'\\');
+            }
+            out.push(c);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&s[start..]);
+}
+
+impl Level {
+    /// Appends literal inner text (`{`, `,`, a CSV line's bytes) at this level.
+    pub(crate) fn raw(self, out: &mut Vec<u8>, text: &[u8]) {
+        match self {
+            Level::Raw => out.extend_from_slice(text),
+            Level::InString => escape(out, text, false),
+        }
+    }
+
+    /// Appends a JSON string with value `s` at this level: `"s"` or `\"s\"`.
+    pub(crate) fn json_str(self, out: &mut Vec<u8>, s: &str) {
+        match self {
+            Level::Raw => {
+                out.push(b'"');
+                escape(out, s.as_bytes(), false);
+                out.push(b'"');
+            }
+            Level::InString => {
+                out.extend_from_slice(b"\\\"");
+                escape(out, s.as_bytes(), true);
+                out.extend_from_slice(b"\\\"");
+            }
+        }
+    }
+
+    /// Appends a CSV field at this level: quoted (with `""`) only when it
+    /// holds the delimiter, a quote, CR or LF, or starts or ends with a blank.
+    pub(crate) fn csv_field(self, out: &mut Vec<u8>, s: &str, delimiter: u8) {
+        let b = s.as_bytes();
+        let quote = b
+            .iter()
+            .any(|&c| c == delimiter || matches!(c, b'"' | b'\n' | b'\r'))
+            || b.first().is_some_and(|c| matches!(c, b' ' | b'\t'))
+            || b.last().is_some_and(|c| matches!(c, b' ' | b'\t'));
+        if !quote {
+            return self.raw(out, b);
+        }
+        self.raw(out, b"\"");
+        let mut start = 0;
+        for (i, &c) in b.iter().enumerate() {
+            if c == b'"' {
+                self.raw(out, &b[start..=i]);
+                start = i; // the quote again: doubled
+            }
+        }
+        self.raw(out, &b[start..]);
+        self.raw(out, b"\"");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(f: impl Fn(&mut Vec<u8>)) -> String {
+        let mut v = Vec::new();
+        f(&mut v);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn json_strings_decode_back_at_both_levels() {
+        for value in [
+            "plain",
+            "q\"uote",
+            "back\\slash",
+            "nl\nr\rt\t",
+            "\u{1}\u{1f}\u{8}\u{c}",
+            "é€𝄞",
+            "",
+        ] {
+            let once = s(|o| Level::Raw.json_str(o, value));
+            assert_eq!(
+                serde_json::from_str::<String>(&once).unwrap(),
+                value,
+                "{once}"
+            );
+            // Twice: the inner text is a JSON string inside a JSON string.
+            let twice = format!("\"{}\"", s(|o| Level::InString.json_str(o, value)));
+            let inner: String = serde_json::from_str(&twice).unwrap();
+            assert_eq!(
+                serde_json::from_str::<String>(&inner).unwrap(),
+                value,
+                "{twice}"
+            );
+        }
+    }
+
+    #[test]
+    fn exact_escapes() {
+        assert_eq!(s(|o| Level::Raw.json_str(o, "a\"b")), r#""a\"b""#);
+        assert_eq!(s(|o| Level::InString.json_str(o, "a\"b")), r#"\"a\\\"b\""#);
+        assert_eq!(
+            s(|o| Level::InString.json_str(o, "\u{1}")),
+            r#"\"\\u0001\""#
+        );
+    }
+
+    #[test]
+    fn csv_fields_quote_only_when_needed() {
+        assert_eq!(s(|o| Level::Raw.csv_field(o, "plain", b',')), "plain");
+        assert_eq!(s(|o| Level::Raw.csv_field(o, "a,b", b',')), "\"a,b\"");
+        assert_eq!(s(|o| Level::Raw.csv_field(o, "a,b", b';')), "a,b");
+        assert_eq!(
+            s(|o| Level::Raw.csv_field(o, "say \"hi\"", b',')),
+            "\"say \"\"hi\"\"\""
+        );
+        assert_eq!(s(|o| Level::Raw.csv_field(o, " pad", b',')), "\" pad\"");
+        assert_eq!(
+            s(|o| Level::InString.csv_field(o, "x\ny", b',')),
+            "\\\"x\\ny\\\""
+        );
+    }
+}
