@@ -18,6 +18,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Write the rows as UTF-8 NDJSON or CSV.
     Convert(ConvertArgs),
+    /// Write size-bounded request bodies for POST /v3/imports, a rejects file and a manifest.
+    Batch(BatchArgs),
 }
 
 /// How to read an input: shared by the commands that read exports.
@@ -67,6 +69,63 @@ pub struct ConvertArgs {
     /// Write rejected rows here as CSV: line, reason, record.
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Copernica database id.
+    #[arg(long, value_name = "ID")]
+    pub database: u64,
+    /// Output folder; written beside it first and renamed into place when complete.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// Import name (each body gets " (part N)"); default: the input's file name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// add, update, "update or add", "ignore or add" or delete.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Key fields, comma-separated; a subprofile key is dotted (Order.OrderID).
+    #[arg(long, value_name = "F1,F2", value_delimiter = ',')]
+    pub key_fields: Vec<String>,
+    /// Most bytes per body (5MiB, 500KB, 1000000).
+    #[arg(long, value_name = "N", default_value = "5MiB")]
+    pub max_bytes: String,
+    /// Most rows per body (default: no bound).
+    #[arg(long, value_name = "N")]
+    pub max_rows: Option<usize>,
+    /// How rows travel: json (a JSON string), array (JSON objects) or csv.
+    #[arg(long, value_name = "F", default_value = "json")]
+    pub source_format: String,
+    /// Delimiter of a csv source: , ; or tab.
+    #[arg(long, value_name = "D", value_parser = parse_delimiter, default_value = ",")]
+    pub source_delimiter: u8,
+    /// Write each batch's data to a file and point the body at BASE/batch-0000N.EXT.
+    #[arg(long, value_name = "URL")]
+    pub location_base: Option<String>,
+    /// Run follow-up actions on imported (sub)profiles.
+    #[arg(long)]
+    pub followups: bool,
+    /// Do not start the import at once.
+    #[arg(long)]
+    pub no_autostart: bool,
+    /// Rebuild selections after the import (sent on the last body only).
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Empty fields keep the stored value.
+    #[arg(long)]
+    pub ignore_empty_fields: bool,
+    /// Delete (sub)profiles absent from the import (refused when it needs two bodies).
+    #[arg(long)]
+    pub remove_missing: bool,
+    /// With --action delete: profile or subprofile.
+    #[arg(long, value_name = "T")]
+    pub delete_target: Option<String>,
+    /// Exit 1 when any row was rejected.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `,` `;` `|` `tab` `\t` or any single ASCII byte.

@@ -25,6 +25,15 @@ impl Fail {
         }
     }
 
+    /// Bad arguments or parameters, with an optional hint.
+    pub fn usage(message: impl Display, hint: Option<&str>) -> Fail {
+        Fail {
+            message: message.to_string(),
+            hint: hint.map(str::to_string),
+            code: EXIT_UNUSABLE,
+        }
+    }
+
     /// An I/O failure on a named file.
     pub fn io(what: impl Display, err: io::Error) -> Fail {
         Fail {

@@ -4,11 +4,13 @@
 //! Exit codes: 0 success; 1 rows were rejected under `--strict`; 2 unusable
 //! input or arguments.
 
+mod batch;
 mod cli;
 mod convert;
 mod fail;
 mod input;
 mod inspect;
+mod manifest;
 mod rejects;
 
 use std::process::ExitCode;
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args),
         Command::Convert(args) => convert::run(&args),
+        Command::Batch(args) => batch::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

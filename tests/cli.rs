@@ -264,3 +264,342 @@ fn lossy_and_delimiter_options_reach_the_reader() {
     let rows = ndjson(&stdout(&o));
     assert_eq!(rows[0].keys().next().unwrap(), "Product;Price;Weight");
 }
+
+// ---- batch ------------------------------------------------------------------
+
+/// The rows of every body in `dir`, in order, checked against the manifest.
+fn batch_rows(
+    dir: &Path,
+) -> (
+    serde_json::Value,
+    Vec<serde_json::Map<String, serde_json::Value>>,
+) {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let max_bytes = manifest["limits"]["maxBytes"].as_u64().unwrap() as usize;
+    let mut rows = Vec::new();
+    let batches = manifest["batches"].as_array().unwrap();
+    for (i, entry) in batches.iter().enumerate() {
+        let bytes = std::fs::read(dir.join(entry["file"].as_str().unwrap())).unwrap();
+        assert_eq!(bytes.len() as u64, entry["bytes"].as_u64().unwrap());
+        assert!(bytes.len() <= max_bytes);
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            body["name"],
+            format!(
+                "{} (part {})",
+                manifest["parameters"]["name"].as_str().unwrap(),
+                i + 1
+            )
+        );
+        let source: serde_json::Value = match &body["source"] {
+            serde_json::Value::String(s) if body["format"] == "json" => {
+                serde_json::from_str(s).unwrap()
+            }
+            serde_json::Value::Array(_) => body["source"].clone(),
+            other => panic!("unexpected source {other}"),
+        };
+        let objects: Vec<_> = source
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_object().unwrap().clone())
+            .collect();
+        assert_eq!(objects.len() as u64, entry["rows"].as_u64().unwrap());
+        rows.extend(objects);
+    }
+    (manifest, rows)
+}
+
+#[test]
+fn batch_bodies_hold_exactly_the_rows_of_convert() {
+    let dir = temp_dir("batch-json");
+    let out = dir.join("out");
+    let input = testdata("contacts-orders.csv");
+    let o = run(&[
+        "batch",
+        &input,
+        "--database",
+        "12",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--action",
+        "update or add",
+        "--key-fields",
+        "Email,Order.OrderID",
+        "--max-bytes",
+        "900",
+        "--rebuild",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (manifest, rows) = batch_rows(&out);
+    let converted = ndjson(&stdout(&run(&["convert", &input])));
+    assert_eq!(rows, converted);
+    assert_eq!(manifest["totals"]["rows"], 7);
+    assert_eq!(manifest["totals"]["rejected"], 0);
+    let n = manifest["batches"].as_array().unwrap().len();
+    assert!(n > 1);
+    // Anne's and Chloé's two orders each stay in one body.
+    for email in ["anne.dekker@example.com", "chloé.martin@example.com"] {
+        let files: std::collections::HashSet<String> = manifest["batches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| {
+                std::fs::read_to_string(out.join(b["file"].as_str().unwrap()))
+                    .unwrap()
+                    .contains(email)
+            })
+            .map(|b| b["file"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(files.len(), 1, "{email} in {files:?}");
+    }
+    // rebuild on the last body only; sha256 as recorded.
+    for (i, b) in manifest["batches"].as_array().unwrap().iter().enumerate() {
+        let bytes = std::fs::read(out.join(b["file"].as_str().unwrap())).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["rebuild"], i == n - 1);
+        let sum = Command::new("sha256sum")
+            .arg(out.join(b["file"].as_str().unwrap()))
+            .output();
+        if let Ok(sum) = sum {
+            assert!(String::from_utf8_lossy(&sum.stdout).starts_with(b["sha256"].as_str().unwrap()));
+        }
+    }
+    assert!(!dir.read_dir().unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("partial")));
+}
+
+#[test]
+fn batch_rejects_go_to_the_rejects_file_and_strict_exits_1() {
+    let dir = temp_dir("batch-rejects");
+    let out = dir.join("out");
+    let o = run(&[
+        "batch",
+        &testdata("ragged.csv"),
+        "--database",
+        "1",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--source-format",
+        "array",
+        "--strict",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("2 rejected"));
+    let (manifest, rows) = batch_rows(&out);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(manifest["totals"]["rejected"], 2);
+    let rejects = std::fs::read_to_string(out.join("rejects.csv")).unwrap();
+    assert!(
+        rejects.contains("3,\"row has 2 fields, the header has 3\",\"bo@example.com,Bo\""),
+        "{rejects}"
+    );
+    // Without --strict the same run exits 0.
+    let out2 = dir.join("out2");
+    let o = run(&[
+        "batch",
+        &testdata("ragged.csv"),
+        "--database",
+        "1",
+        "--out-dir",
+        out2.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn batch_key_checks_reject_with_reasons() {
+    let dir = temp_dir("batch-keys");
+    let input = dir.join("keys.csv");
+    std::fs::write(
+        &input,
+        "Email,Order.OrderID,Order.Total\na@x.nl,1,5\n,2,5\nb@x.nl,,5\nc@x.nl,,\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = run(&[
+        "batch",
+        input.to_str().unwrap(),
+        "--database",
+        "1",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--action",
+        "update",
+        "--key-fields",
+        "Email,Order.OrderID",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (_, rows) = batch_rows(&out);
+    let emails: Vec<&str> = rows.iter().map(|r| r["Email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["a@x.nl", "c@x.nl"]);
+    let mut r = csv::Reader::from_path(out.join("rejects.csv")).unwrap();
+    let recs: Vec<Vec<String>> = r
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    assert_eq!(recs[0], ["3", "empty key field Email", ",2,5"]);
+    assert_eq!(
+        recs[1],
+        [
+            "4",
+            "has fields of collection Order but an empty key field Order.OrderID",
+            "b@x.nl,,5"
+        ]
+    );
+}
+
+#[test]
+fn batch_refusals_write_nothing() {
+    let dir = temp_dir("batch-refuse");
+    let out = dir.join("out");
+    let input = testdata("contacts-orders.csv");
+    let o_dir = out.to_str().unwrap();
+    // removeMissing that would need two bodies.
+    let o = run(&[
+        "batch",
+        &input,
+        "--database",
+        "1",
+        "--out-dir",
+        o_dir,
+        "--remove-missing",
+        "--max-rows",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("removeMissing needs the whole import in one body"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "no partial folder left"
+    );
+    // An action that needs keys, a key that is not a column, a bad action.
+    for (args, msg) in [
+        (
+            vec!["--action", "update"],
+            "action \"update\" matches on keys: give keyFields (--key-fields)",
+        ),
+        (
+            vec!["--action", "update", "--key-fields", "email"],
+            "key field \"email\" is not a column of the input",
+        ),
+        (vec!["--action", "upsert"], "unknown action \"upsert\""),
+        (
+            vec!["--delete-target", "profile"],
+            "deleteTarget goes only with action \"delete\"",
+        ),
+        (
+            vec!["--source-format", "csv", "--source-delimiter", "|"],
+            "a CSV source takes delimiter",
+        ),
+        (vec!["--max-bytes", "5 parsecs"], "is not a size"),
+    ] {
+        let mut all = vec![
+            "batch",
+            input.as_str(),
+            "--database",
+            "1",
+            "--out-dir",
+            o_dir,
+        ];
+        all.extend(args);
+        let o = run(&all);
+        assert_eq!(o.status.code(), Some(2), "{all:?}");
+        assert!(stderr(&o).contains(msg), "{all:?}: {}", stderr(&o));
+        assert!(!out.exists());
+    }
+    // An output folder that holds something already.
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("keep.txt"), "mine").unwrap();
+    let o = run(&["batch", &input, "--database", "1", "--out-dir", o_dir]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("the output folder exists and is not empty"));
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+}
+
+#[test]
+fn batch_csv_source_and_location_base() {
+    let dir = temp_dir("batch-csv");
+    let out = dir.join("out");
+    let o = run(&[
+        "batch",
+        &testdata("windows-1252-semicolon.csv"),
+        "--database",
+        "3",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--source-format",
+        "csv",
+        "--source-delimiter",
+        ";",
+        "--location-base",
+        "https://files.example.com/x",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let b = &manifest["batches"][0];
+    assert_eq!(b["dataFile"]["file"], "batch-00001.csv");
+    let body: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("batch-00001.json")).unwrap()).unwrap();
+    assert_eq!(
+        body["location"],
+        "https://files.example.com/x/batch-00001.csv"
+    );
+    assert_eq!(body["format"], "csv");
+    assert_eq!(body["delimiter"], ";");
+    let data = std::fs::read_to_string(out.join("batch-00001.csv")).unwrap();
+    assert_eq!(data, "Email;Name;Note\nrene@example.com;René Maës;Über € 12,50 ’t\nzoe@example.com;Zoë;\"café; \"\"quoted\"\"\"\n");
+    // The apostrophe in ’t is not ASCII ', so no warning; a backslash would warn.
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}
+
+#[test]
+fn batch_many_bodies_from_a_large_input() {
+    // An input far larger than a body: 20,000 rows into 64 KiB bodies.
+    let dir = temp_dir("batch-large");
+    let input = dir.join("big.csv");
+    let mut text = String::from("Email,Name,Note\n");
+    for i in 0..20_000 {
+        text.push_str(&format!(
+            "u{i}@example.com,Name {i},\"note, with \"\"quotes\"\" and\nnewline {i}\"\n"
+        ));
+    }
+    std::fs::write(&input, &text).unwrap();
+    let out = dir.join("out");
+    let o = run(&[
+        "batch",
+        input.to_str().unwrap(),
+        "--database",
+        "1",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--max-bytes",
+        "64KiB",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (manifest, rows) = batch_rows(&out);
+    assert_eq!(rows.len(), 20_000);
+    let total = manifest["totals"]["bytes"].as_u64().unwrap();
+    let n = manifest["batches"].as_array().unwrap().len() as u64;
+    assert!(n >= total.div_ceil(65536) && n > 10, "{n} bodies for {total} bytes");
+    assert_eq!(
+        rows[19_999]["Note"],
+        "note, with \"quotes\" and\nnewline 19999"
+    );
+    let mut line = 2;
+    for b in manifest["batches"].as_array().unwrap() {
+        assert_eq!(b["firstLine"], line);
+        line = b["lastLine"].as_u64().unwrap() + 2; // each record spans two lines
+    }
+}

@@ -1,0 +1,262 @@
+//! `batch`: an export in, a folder of request bodies out.
+//!
+//! Everything is written into a temporary folder beside `--out-dir`, the
+//! manifest last, and the folder is renamed into place only when complete:
+//! a failed run leaves no manifest and no half set.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use import_batches::{
+    parse_size, Action, Batch, Batcher, DeleteTarget, ImportParams, Limits, SourceFormat,
+};
+use profile_rows::Row;
+
+use crate::cli::BatchArgs;
+use crate::fail::Fail;
+use crate::input::{delimiter_name, display_name, open};
+use crate::manifest::{self, BatchEntry, DataFile, Manifest, Parameters, Totals, MANIFEST};
+use crate::rejects::{Reject, RejectsFile};
+
+/// Exit code when rows were rejected under `--strict`.
+const EXIT_REJECTED: u8 = 1;
+
+pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
+    let started = Instant::now();
+    let params = params(args)?;
+    let limits = Limits {
+        max_bytes: parse_size(&args.max_bytes).map_err(|e| Fail::usage(e, None))?,
+        max_rows: args.max_rows,
+    };
+    let name = display_name(&args.input);
+    let mut rdr = open(&args.input)?;
+    params.validate(Some(rdr.columns())).map_err(|e| {
+        Fail::usage(
+            format!("{name}: {e}"),
+            Some("the input's columns are listed by `copernica-import inspect`"),
+        )
+    })?;
+    let batcher = Batcher::new(params.clone(), limits, args.location_base.clone())
+        .map_err(|e| Fail::usage(e, None))?;
+
+    let out_dir = &args.out_dir;
+    if fs::read_dir(out_dir).is_ok_and(|mut d| d.next().is_some()) {
+        return Err(Fail::usage(
+            format!(
+                "{}: the output folder exists and is not empty",
+                out_dir.display()
+            ),
+            Some("choose a new --out-dir, or remove the old one"),
+        ));
+    }
+    let tmp = temp_dir_beside(out_dir);
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).map_err(|e| Fail::io(tmp.display(), e))?;
+    let result = write_all(args, &mut rdr, batcher, &tmp, &params, limits, name);
+    let (manifest, code) = match result {
+        Ok(done) => done,
+        Err(fail) => {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(fail);
+        }
+    };
+    if out_dir.exists() {
+        fs::remove_dir(out_dir).map_err(|e| Fail::io(out_dir.display(), e))?;
+    }
+    fs::rename(&tmp, out_dir).map_err(|e| Fail::io(out_dir.display(), e))?;
+
+    for w in &manifest.warnings {
+        eprintln!("copernica-import: warning: {w}");
+    }
+    let t = &manifest.totals;
+    eprintln!(
+        "wrote {} batches ({} rows, {} bytes) to {}, {} rejected, in {:.2} s",
+        t.batches,
+        t.rows,
+        t.bytes,
+        out_dir.display(),
+        t.rejected,
+        started.elapsed().as_secs_f64()
+    );
+    if t.rejected > 0 {
+        eprintln!(
+            "  rejected rows and reasons: {}",
+            out_dir.join("rejects.csv").display()
+        );
+    }
+    Ok(code)
+}
+
+/// `DIR` -> `.DIR.partial-PID` in the same parent, so the rename stays on one file system.
+fn temp_dir_beside(dir: &Path) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map_or("batches".into(), |n| n.to_string_lossy().into_owned());
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    parent.join(format!(".{name}.partial-{}", std::process::id()))
+}
+
+fn io_fail(path: &Path) -> impl Fn(io::Error) -> Fail + '_ {
+    move |e| Fail::io(path.display(), e)
+}
+
+fn params(args: &BatchArgs) -> Result<ImportParams, Fail> {
+    let usage = |e: import_batches::ParamError| Fail::usage(e, None);
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => Path::new(&args.input.input)
+            .file_stem()
+            .map(|s| s.to_string_lossy().trim_end_matches(".csv").to_string())
+            .filter(|s| s != "-")
+            .unwrap_or_else(|| "import".to_string()),
+    };
+    let mut p = ImportParams::new(args.database, name);
+    p.followups = args.followups;
+    p.autostart = !args.no_autostart;
+    p.rebuild = args.rebuild;
+    p.action = args
+        .action
+        .as_deref()
+        .map(str::parse::<Action>)
+        .transpose()
+        .map_err(usage)?;
+    p.key_fields = args
+        .key_fields
+        .iter()
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty())
+        .collect();
+    p.ignore_empty_fields = args.ignore_empty_fields;
+    p.remove_missing = args.remove_missing;
+    p.delete_target = args
+        .delete_target
+        .as_deref()
+        .map(str::parse::<DeleteTarget>)
+        .transpose()
+        .map_err(usage)?;
+    p.source_format = args.source_format.parse::<SourceFormat>().map_err(usage)?;
+    p.csv_delimiter = args.source_delimiter;
+    p.validate(None).map_err(usage)?;
+    Ok(p)
+}
+
+/// Writes bodies, data files and rejects into `dir`, then the manifest.
+fn write_all(
+    args: &BatchArgs,
+    rdr: &mut profile_rows::RowReader,
+    mut batcher: Batcher,
+    dir: &Path,
+    params: &ImportParams,
+    limits: Limits,
+    name: &str,
+) -> Result<(Manifest, u8), Fail> {
+    let rejects_path = dir.join("rejects.csv");
+    let mut rejects = RejectsFile::create(&rejects_path).map_err(io_fail(&rejects_path))?;
+    let mut entries: Vec<BatchEntry> = Vec::new();
+    let mut sink = |b: &Batch<'_>| -> io::Result<()> {
+        let file = import_batches::file_name(b.part, "json");
+        fs::write(dir.join(&file), b.body)?;
+        let data_file = match b.data {
+            Some((data_name, data)) => {
+                fs::write(dir.join(data_name), data)?;
+                Some(DataFile {
+                    file: data_name.to_string(),
+                    bytes: data.len(),
+                    sha256: manifest::sha256_hex(data),
+                })
+            }
+            None => None,
+        };
+        entries.push(BatchEntry {
+            file,
+            rows: b.rows,
+            bytes: b.body.len(),
+            sha256: manifest::sha256_hex(b.body),
+            first_line: b.first_line,
+            last_line: b.last_line,
+            data_file,
+        });
+        Ok(())
+    };
+    let delimiter = rdr.info().delimiter;
+    let mut row = Row::new();
+    let mut rejected = 0u64;
+    let batch_fail = |e: import_batches::Error| match e {
+        import_batches::Error::Io(e) => Fail::io(dir.display(), e),
+        import_batches::Error::Params(e) => Fail::usage(e, None),
+        other => Fail::usage(other, None),
+    };
+    loop {
+        match rdr.read_row(&mut row) {
+            Ok(true) => {
+                if let Some(reason) = batcher
+                    .push(&row, rdr.columns(), &mut sink)
+                    .map_err(batch_fail)?
+                {
+                    rejected += 1;
+                    rejects
+                        .write(&Reject::new(&row, reason, delimiter))
+                        .map_err(io_fail(&rejects_path))?;
+                }
+            }
+            Ok(false) => break,
+            Err(e) if e.is_reject() => {
+                rejected += 1;
+                rejects
+                    .write(&Reject::new(&row, e.kind().to_string(), delimiter))
+                    .map_err(io_fail(&rejects_path))?;
+            }
+            Err(e) => return Err(Fail::input(name, &e)),
+        }
+    }
+    let summary = batcher.finish(&mut sink).map_err(batch_fail)?;
+    rejects.finish().map_err(io_fail(&rejects_path))?;
+    let totals = Totals {
+        batches: entries.len(),
+        rows: summary.rows,
+        rejected,
+        bytes: entries.iter().map(|e| e.bytes as u64).sum(),
+    };
+    let manifest = Manifest {
+        tool: format!("copernica-import {}", env!("CARGO_PKG_VERSION")),
+        input: name.to_string(),
+        parameters: Parameters {
+            database: params.database,
+            name: params.name.clone(),
+            followups: params.followups,
+            autostart: params.autostart,
+            rebuild: params.rebuild,
+            action: params.action.map(|a| a.as_str().to_string()),
+            key_fields: params.key_fields.clone(),
+            ignore_empty_fields: params.ignore_empty_fields,
+            remove_missing: params.remove_missing,
+            delete_target: args.delete_target.clone(),
+            source_format: args.source_format.clone(),
+            source_delimiter: (params.source_format == SourceFormat::Csv)
+                .then(|| delimiter_name(params.csv_delimiter)),
+            location_base: args.location_base.clone(),
+        },
+        limits: crate::manifest::Limits {
+            max_bytes: limits.max_bytes,
+            max_rows: limits.max_rows,
+        },
+        batches: entries,
+        totals,
+        warnings: summary.warnings,
+    };
+    let path = dir.join(MANIFEST);
+    let text =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| Fail::io(path.display(), e.into()))?;
+    fs::write(&path, text).map_err(io_fail(&path))?;
+    let code = if args.strict && rejected > 0 {
+        EXIT_REJECTED
+    } else {
+        0
+    };
+    Ok((manifest, code))
+}
