@@ -93,6 +93,40 @@ pub enum ErrorKind {
         /// Where the row starts.
         pos: Position,
     },
+    /// Malformed JSON.
+    #[error("{message}")]
+    Json {
+        /// Line, from 1.
+        line: u64,
+        /// Column in bytes, from 1.
+        column: u64,
+        /// What is wrong.
+        message: &'static str,
+    },
+    /// A JSON value that is not an object (a reject).
+    #[error("the value is {found}, not an object")]
+    NotAnObject {
+        /// Where the value starts.
+        pos: Position,
+        /// What it is instead.
+        found: &'static str,
+    },
+    /// An array that holds objects and other values (a reject).
+    #[error("array {name} holds objects and other values")]
+    MixedArray {
+        /// Where the value starts.
+        pos: Position,
+        /// The array's dotted name.
+        name: String,
+    },
+    /// The same field twice in one row (a reject).
+    #[error("field {name} appears twice in one row")]
+    DuplicateKey {
+        /// Where the value starts.
+        pos: Position,
+        /// The dotted name.
+        name: String,
+    },
     /// A record larger than the reader's limit: the input is not CSV as
     /// configured (often an unbalanced quote), and memory must stay bounded.
     #[error("record is larger than {limit} bytes (an unbalanced quote?)")]
@@ -119,7 +153,11 @@ impl Error {
     pub fn is_reject(&self) -> bool {
         matches!(
             *self.0,
-            ErrorKind::FieldCount { .. } | ErrorKind::UnclosedQuote { .. }
+            ErrorKind::FieldCount { .. }
+                | ErrorKind::UnclosedQuote { .. }
+                | ErrorKind::NotAnObject { .. }
+                | ErrorKind::MixedArray { .. }
+                | ErrorKind::DuplicateKey { .. }
         )
     }
 
@@ -135,7 +173,11 @@ impl Error {
             }
             ErrorKind::FieldCount { pos, .. }
             | ErrorKind::UnclosedQuote { pos }
+            | ErrorKind::NotAnObject { pos, .. }
+            | ErrorKind::MixedArray { pos, .. }
+            | ErrorKind::DuplicateKey { pos, .. }
             | ErrorKind::RecordTooLarge { pos, .. } => Some(pos),
+            ErrorKind::Json { line, .. } => Some(Position { byte: 0, line, record: 0 }),
             _ => None,
         }
     }
@@ -158,6 +200,7 @@ impl Error {
             ErrorKind::RecordTooLarge { .. } => {
                 Some("check the quoting, or give the delimiter with --delimiter")
             }
+            ErrorKind::Json { .. } => Some("the input is not valid JSON there; --input-format names the format if it was guessed wrong"),
             _ => None,
         }
     }
@@ -172,8 +215,12 @@ impl fmt::Display for Error {
             ErrorKind::Encoding { line, byte, .. } | ErrorKind::MixedEncoding { line, byte } => {
                 write!(f, "line {line}, byte {byte}: {}", self.0)
             }
+            ErrorKind::Json { line, column, .. } => write!(f, "line {line}, column {column}: {}", self.0),
             ErrorKind::FieldCount { pos, .. }
             | ErrorKind::UnclosedQuote { pos }
+            | ErrorKind::NotAnObject { pos, .. }
+            | ErrorKind::MixedArray { pos, .. }
+            | ErrorKind::DuplicateKey { pos, .. }
             | ErrorKind::RecordTooLarge { pos, .. } => write!(f, "line {}: {}", pos.line, self.0),
             _ => self.0.fmt(f),
         }

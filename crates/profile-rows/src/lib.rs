@@ -48,7 +48,9 @@
 mod csv;
 mod decode;
 mod error;
+mod flatten;
 mod input;
+mod json;
 mod reader;
 mod row;
 mod sniff;
@@ -59,6 +61,6 @@ mod testutil;
 pub use crate::decode::{Detection, EncodingInfo};
 pub use crate::error::{Error, ErrorKind, Position, Result};
 pub use crate::input::Input;
-pub use crate::reader::{InputInfo, ReaderBuilder, RowReader};
+pub use crate::reader::{Format, InputInfo, ReaderBuilder, RowReader};
 pub use crate::row::{split_dotted, Columns, Row};
 pub use crate::sniff::CANDIDATES as DELIMITERS;

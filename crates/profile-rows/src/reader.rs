@@ -4,6 +4,7 @@ use std::io::{Cursor, Read};
 use std::path::Path;
 
 use crate::csv::{Dialect, End, Parser, Step};
+use crate::json::JsonReader;
 use crate::decode::{self, Decoder, EncodingInfo, EncodingRequest, Utf8Scan};
 use crate::error::{ErrorKind, Position, Result};
 use crate::input::{self, read_full, Input, Source};
@@ -17,14 +18,65 @@ const STREAM_DECIDE_BYTES: usize = 1 << 20;
 const DEFAULT_CAPACITY: usize = 64 * 1024;
 const DEFAULT_MAX_RECORD: usize = 64 << 20;
 
+/// The kind of export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Delimited text with a header row.
+    Csv,
+    /// A JSON array of objects (a stream of objects is read too).
+    Json,
+    /// One JSON object a line (any whitespace between objects is read too).
+    Ndjson,
+}
+
+impl Format {
+    /// `csv`, `json` or `ndjson`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+        }
+    }
+
+    /// The format a file name implies (`.csv`, `.tsv`, `.json`, `.ndjson`,
+    /// `.jsonl`, each also with `.gz`), if any.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let ext = name.rsplit_once('.')?.1;
+        match ext {
+            "csv" | "tsv" | "txt" => Some(Format::Csv),
+            "json" => Some(Format::Json),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Format, String> {
+        match s {
+            "csv" => Ok(Format::Csv),
+            "json" => Ok(Format::Json),
+            "ndjson" | "jsonl" => Ok(Format::Ndjson),
+            _ => Err(format!("unknown input format {s:?}: use csv, json or ndjson")),
+        }
+    }
+}
+
 /// What the reader found out about its input.
 #[derive(Clone, Copy, Debug)]
 pub struct InputInfo {
+    /// CSV, JSON or NDJSON.
+    pub format: Format,
     /// The encoding and how it was chosen.
     pub encoding: EncodingInfo,
     /// The input was gzip-compressed.
     pub gzip: bool,
-    /// The CSV field delimiter.
+    /// The CSV field delimiter (`,` for JSON).
     pub delimiter: u8,
     /// The delimiter was sniffed rather than given.
     pub delimiter_sniffed: bool,
@@ -57,6 +109,8 @@ pub struct ReaderBuilder {
     max_record: usize,
     dialect: Dialect,
     has_header: bool,
+    format: Option<Format>,
+    array_join: String,
 }
 
 impl Default for ReaderBuilder {
@@ -69,6 +123,8 @@ impl Default for ReaderBuilder {
             max_record: DEFAULT_MAX_RECORD,
             dialect: Dialect::default(),
             has_header: true,
+            format: None,
+            array_join: ",".to_string(),
         }
     }
 }
@@ -138,6 +194,19 @@ impl ReaderBuilder {
         self
     }
 
+    /// The input format; `None` (the default) goes by the file's extension,
+    /// else by its first non-blank character (`[` or `{` is JSON).
+    pub fn format(&mut self, format: Option<Format>) -> &mut ReaderBuilder {
+        self.format = format;
+        self
+    }
+
+    /// What joins the items of a JSON array of scalars into one field (`,`).
+    pub fn array_join(&mut self, join: &str) -> &mut ReaderBuilder {
+        self.array_join = join.to_string();
+        self
+    }
+
     /// Opens a file; gzip is recognised by its magic bytes.
     pub fn from_path(&self, path: impl AsRef<Path>) -> Result<RowReader> {
         self.from_input(Input::Path(path.as_ref().to_path_buf()))
@@ -197,23 +266,38 @@ impl ReaderBuilder {
         let src: Source = Box::new(Cursor::new(head).chain(src));
         let mut dec = Decoder::new(src, encoding, self.lossy, self.capacity);
 
-        let (delimiter, delimiter_sniffed) = match self.delimiter {
-            Some(d) => (d, false),
+        let format = match self.format.or_else(|| path.as_deref().and_then(Format::from_path)) {
+            Some(f) => f,
             None => {
+                let sample = dec.peek(SNIFF_BYTES)?;
+                match sample.iter().find(|b| !b.is_ascii_whitespace()) {
+                    Some(b'[') => Format::Json,
+                    Some(b'{') => Format::Ndjson,
+                    _ => Format::Csv,
+                }
+            }
+        };
+        let (delimiter, delimiter_sniffed) = match (format, self.delimiter) {
+            (Format::Csv, None) => {
                 let sample = dec.peek(SNIFF_BYTES)?;
                 (sniff_delimiter(sample, sample.len() < SNIFF_BYTES), true)
             }
+            (_, d) => (d.unwrap_or(b','), false),
         };
         dec.set_chunk(self.capacity);
-        let dialect = Dialect {
-            delimiter,
-            ..self.dialect
+        let engine = match format {
+            Format::Csv => Engine::Csv(Parser::new(Dialect {
+                delimiter,
+                ..self.dialect
+            })),
+            _ => Engine::Json(Box::new(JsonReader::new(encoding.name(), format == Format::Json, &self.array_join, self.max_record))),
         };
         let mut rdr = RowReader {
             dec,
-            parser: Parser::new(dialect),
+            engine,
             columns: Columns::new(),
             info: InputInfo {
+                format,
                 encoding,
                 gzip,
                 delimiter,
@@ -221,12 +305,22 @@ impl ReaderBuilder {
             },
             records: 0,
             max_record: self.max_record,
-            has_header: self.has_header,
+            has_header: self.has_header && format == Format::Csv,
         };
-        if self.has_header {
+        if rdr.has_header {
             rdr.read_header()?;
         }
         Ok(rdr)
+    }
+}
+
+/// Where the last record began; `records` counts the header as the first.
+fn position(parser: &Parser, records: u64) -> Position {
+    let (line, byte) = parser.record_start();
+    Position {
+        byte,
+        line,
+        record: records - 1,
     }
 }
 
@@ -262,13 +356,18 @@ impl Read for Chunked {
 /// holds the record as read, and reading can go on.
 pub struct RowReader {
     dec: Decoder,
-    parser: Parser,
+    engine: Engine,
     columns: Columns,
     info: InputInfo,
     /// Records read, the header included.
     records: u64,
     max_record: usize,
     has_header: bool,
+}
+
+enum Engine {
+    Csv(Parser),
+    Json(Box<JsonReader>),
 }
 
 impl std::fmt::Debug for RowReader {
@@ -296,6 +395,9 @@ impl RowReader {
     ///
     /// Allocates nothing once `row`'s buffers have grown to the longest row.
     pub fn read_row(&mut self, row: &mut Row) -> Result<bool> {
+        if let Engine::Json(json) = &mut self.engine {
+            return json.read_row(&mut self.dec, &mut self.columns, row);
+        }
         let mut text = std::mem::take(&mut row.text).into_bytes();
         text.clear();
         row.ends.clear();
@@ -303,7 +405,7 @@ impl RowReader {
         let got = self.read_record(&mut text, &mut row.ends);
         row.text = String::from_utf8(text)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        let (line, byte) = self.parser.record_start();
+        let (line, byte) = self.parser().record_start();
         row.line = line;
         row.byte = byte;
         if !got? {
@@ -311,7 +413,7 @@ impl RowReader {
         }
         if self.has_header && row.ends.len() != self.columns.len() {
             return Err(ErrorKind::FieldCount {
-                pos: self.position(),
+                pos: position(self.parser(), self.records),
                 expected: self.columns.len(),
                 found: row.ends.len(),
             }
@@ -320,30 +422,31 @@ impl RowReader {
         Ok(true)
     }
 
-    fn position(&self) -> Position {
-        let (line, byte) = self.parser.record_start();
-        Position {
-            byte,
-            line,
-            record: self.records - 1,
+    fn parser(&self) -> &Parser {
+        match &self.engine {
+            Engine::Csv(p) => p,
+            Engine::Json(_) => unreachable!("only CSV has a record parser"),
         }
     }
 
     fn read_record(&mut self, out: &mut Vec<u8>, ends: &mut Vec<usize>) -> Result<bool> {
+        let Engine::Csv(parser) = &mut self.engine else {
+            unreachable!("only CSV reads records")
+        };
         loop {
             let buf = match self.dec.fill_buf()? {
                 Ok(buf) => buf,
                 Err(bad) => {
                     return Err(ErrorKind::Encoding {
                         encoding: self.info.encoding.name(),
-                        line: self.parser.line(),
+                        line: parser.line(),
                         byte: bad.byte,
                     }
                     .into())
                 }
             };
             if buf.is_empty() {
-                return match self.parser.finish(out, ends) {
+                return match parser.finish(out, ends) {
                     End::Nothing => Ok(false),
                     End::Record => {
                         self.records += 1;
@@ -352,13 +455,13 @@ impl RowReader {
                     End::UnclosedQuote => {
                         self.records += 1;
                         Err(ErrorKind::UnclosedQuote {
-                            pos: self.position(),
+                            pos: position(parser, self.records),
                         }
                         .into())
                     }
                 };
             }
-            let (n, step) = self.parser.parse(buf, out, ends);
+            let (n, step) = parser.parse(buf, out, ends);
             self.dec.consume(n);
             if step == Step::Record {
                 self.records += 1;
@@ -366,7 +469,7 @@ impl RowReader {
             }
             if out.len() > self.max_record {
                 return Err(ErrorKind::RecordTooLarge {
-                    pos: self.position(),
+                    pos: position(parser, self.records),
                     limit: self.max_record,
                 }
                 .into());

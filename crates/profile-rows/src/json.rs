@@ -1,0 +1,355 @@
+//! Streaming JSON input: a top-level array of objects, or NDJSON.
+//!
+//! How it works. A byte scanner cuts the decoded text into top-level values
+//! without parsing them: it tracks only string state and bracket depth, so it
+//! runs at memchr-like speed. A value that lies within one buffer is parsed
+//! in place; one that spans buffers is gathered into a reused buffer first.
+//! Memory is bounded by the largest value, never by the input. Each value is
+//! then parsed strictly and flattened ([`crate::flatten`]) into a pool of
+//! reused rows, which `read_row` hands out by swapping, so no row is copied.
+//!
+//! NDJSON is read as a stream of values, each followed by a newline: one
+//! object a line, blank lines and CRLF included, and also pretty-printed
+//! objects one after another. Two values on one line are an error. A file
+//! whose first non-blank byte is `[` is one array.
+
+use memchr::memchr2;
+
+use crate::decode::Decoder;
+use crate::error::{ErrorKind, Position, Result};
+use crate::flatten::{self, Flattener, Parsed, Unfit};
+use crate::row::{Columns, Row};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Before the first non-blank byte.
+    Start,
+    /// Array: after `[`, before the first element or `]`.
+    FirstOrEnd,
+    /// Array: after `,`; stream: between values.
+    BeforeElement,
+    Element,
+    /// Array: after an element, before `,` or `]`.
+    AfterElement,
+    /// Array: after `]`.
+    End,
+    /// Stream: after a value, before the newline that must follow it.
+    AfterValue,
+}
+
+pub(crate) struct JsonReader {
+    encoding: &'static str,
+    /// A JSON document (not a stream) must hold a value.
+    require_value: bool,
+    array: bool,
+    phase: Phase,
+    in_string: bool,
+    escape: bool,
+    depth: usize,
+    /// A value that spans buffers, gathered.
+    gathered: Vec<u8>,
+    /// Line, column and offset where the current value starts.
+    start: (u64, u64, u64),
+    /// Line of the next byte, and the offset where its line starts.
+    line: u64,
+    line_start: u64,
+    /// Offset of the next byte.
+    offset: u64,
+    parsed: Parsed,
+    flat: Flattener,
+    pool: Vec<Row>,
+    pending: usize,
+    next: usize,
+    reject: Option<ErrorKind>,
+    values: u64,
+    max_value: usize,
+}
+
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+impl JsonReader {
+    pub(crate) fn new(encoding: &'static str, require_value: bool, join: &str, max_value: usize) -> JsonReader {
+        JsonReader {
+            encoding,
+            require_value,
+            array: false,
+            phase: Phase::Start,
+            in_string: false,
+            escape: false,
+            depth: 0,
+            gathered: Vec::new(),
+            start: (1, 1, 0),
+            line: 1,
+            line_start: 0,
+            offset: 0,
+            parsed: Parsed::default(),
+            flat: Flattener::new(join),
+            pool: Vec::new(),
+            pending: 0,
+            next: 0,
+            reject: None,
+            values: 0,
+            max_value,
+        }
+    }
+
+    /// Accounts for consumed text: offset and lines.
+    fn advance(&mut self, text: &[u8]) {
+        let mut last = None;
+        for nl in memchr::memchr_iter(b'\n', text) {
+            self.line += 1;
+            last = Some(nl);
+        }
+        if let Some(nl) = last {
+            self.line_start = self.offset + nl as u64 + 1;
+        }
+        self.offset += text.len() as u64;
+    }
+
+    fn syntax(&self, message: &'static str) -> crate::Error {
+        ErrorKind::Json { line: self.line, column: self.offset - self.line_start + 1, message }.into()
+    }
+
+    pub(crate) fn read_row(&mut self, dec: &mut Decoder, columns: &mut Columns, row: &mut Row) -> Result<bool> {
+        loop {
+            if let Some(kind) = self.reject.take() {
+                std::mem::swap(row, &mut self.pool[0]);
+                return Err(kind.into());
+            }
+            if self.next < self.pending {
+                std::mem::swap(row, &mut self.pool[self.next]);
+                self.next += 1;
+                return Ok(true);
+            }
+            self.next = 0;
+            self.pending = 0;
+            if !self.next_value(dec, columns)? {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Reads one top-level value and flattens it into the pool (or notes a
+    /// reject). False at the end of input.
+    fn next_value(&mut self, dec: &mut Decoder, columns: &mut Columns) -> Result<bool> {
+        loop {
+            let buf = match dec.fill_buf()? {
+                Ok(buf) => buf,
+                Err(bad) => {
+                    return Err(ErrorKind::Encoding { encoding: self.encoding, line: self.line, byte: bad.byte }.into())
+                }
+            };
+            if buf.is_empty() {
+                return self.at_end(columns);
+            }
+            let mut i = 0;
+            let mut value_start = 0;
+            while i < buf.len() {
+                match self.phase {
+                    Phase::Element => {
+                        match self.scan(buf, i) {
+                            Some(end) => {
+                                // The value is complete at `end`: parse it in
+                                // place, or after what was gathered before.
+                                let result = if self.gathered.is_empty() {
+                                    self.value(&buf[value_start..end], columns)
+                                } else {
+                                    self.gathered.extend_from_slice(&buf[value_start..end]);
+                                    let gathered = std::mem::take(&mut self.gathered);
+                                    let result = self.value(&gathered, columns);
+                                    self.gathered = gathered;
+                                    self.gathered.clear();
+                                    result
+                                };
+                                self.advance(&buf[..end]);
+                                dec.consume(end);
+                                self.phase = if self.array { Phase::AfterElement } else { Phase::AfterValue };
+                                result?;
+                                return Ok(true);
+                            }
+                            None => {
+                                self.gathered.extend_from_slice(&buf[value_start..]);
+                                if self.gathered.len() > self.max_value {
+                                    return Err(ErrorKind::RecordTooLarge {
+                                        pos: Position { byte: self.start.2, line: self.start.0, record: self.values },
+                                        limit: self.max_value,
+                                    }
+                                    .into());
+                                }
+                                i = buf.len();
+                            }
+                        }
+                    }
+                    phase => {
+                        let b = buf[i];
+                        if phase == Phase::AfterValue && b == b'\n' {
+                            self.phase = Phase::BeforeElement;
+                            i += 1;
+                            continue;
+                        }
+                        if is_blank(b) {
+                            i += 1;
+                            continue;
+                        }
+                        let bad = |r: &mut JsonReader, i: usize, m| {
+                            r.advance(&buf[..i]);
+                            Err(r.syntax(m))
+                        };
+                        match phase {
+                            Phase::Start if b == b'[' => {
+                                self.array = true;
+                                self.phase = Phase::FirstOrEnd;
+                                i += 1;
+                                continue;
+                            }
+                            Phase::FirstOrEnd if b == b']' => {
+                                self.phase = Phase::End;
+                                i += 1;
+                                continue;
+                            }
+                            Phase::BeforeElement if self.array && b == b']' => {
+                                return bad(self, i, "trailing comma before ']'");
+                            }
+                            Phase::AfterElement if b == b',' => {
+                                self.phase = Phase::BeforeElement;
+                                i += 1;
+                                continue;
+                            }
+                            Phase::AfterElement if b == b']' => {
+                                self.phase = Phase::End;
+                                i += 1;
+                                continue;
+                            }
+                            Phase::AfterElement => return bad(self, i, "expected ',' or ']' after an array element"),
+                            Phase::End => return bad(self, i, "trailing characters after the array"),
+                            Phase::AfterValue => {
+                                return bad(self, i, "another value on the same line: one JSON value a line, please")
+                            }
+                            _ => {}
+                        }
+                        // A value starts here.
+                        let at = self.offset + i as u64;
+                        let line = self.line + memchr::memchr_iter(b'\n', &buf[..i]).count() as u64;
+                        let line_start = match memchr::memrchr(b'\n', &buf[..i]) {
+                            Some(nl) => self.offset + nl as u64 + 1,
+                            None => self.line_start,
+                        };
+                        self.start = (line, at - line_start + 1, at);
+                        self.phase = Phase::Element;
+                        self.depth = 0;
+                        self.in_string = false;
+                        self.escape = false;
+                        value_start = i;
+                    }
+                }
+            }
+            let n = buf.len();
+            self.advance(&buf[..n]);
+            dec.consume(n);
+        }
+    }
+
+    /// Scans value bytes from `i`; returns where the value ends, if in `buf`.
+    fn scan(&mut self, buf: &[u8], mut i: usize) -> Option<usize> {
+        while i < buf.len() {
+            if self.escape {
+                self.escape = false;
+                i += 1;
+                continue;
+            }
+            if self.in_string {
+                match memchr2(b'"', b'\\', &buf[i..]) {
+                    None => return None,
+                    Some(k) => {
+                        i += k;
+                        if buf[i] == b'"' {
+                            self.in_string = false;
+                        } else {
+                            self.escape = true;
+                        }
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            match buf[i] {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' if self.depth > 0 => {
+                    self.depth -= 1;
+                    if self.depth == 0 && !self.array {
+                        // A stream value ends with its closing bracket.
+                        return Some(i + 1);
+                    }
+                }
+                b'}' | b']' | b',' if self.depth == 0 => return Some(i),
+                b if self.depth == 0 && is_blank(b) => return Some(i),
+                _ => {}
+            }
+            i += 1;
+        }
+        None
+    }
+
+    fn at_end(&mut self, columns: &mut Columns) -> Result<bool> {
+        match self.phase {
+            Phase::Start if self.require_value => Err(self.syntax("empty input: there is no JSON value")),
+            Phase::Start | Phase::End => Ok(false),
+            Phase::BeforeElement | Phase::AfterValue if !self.array => Ok(false),
+            Phase::Element => {
+                // Parse what there is: complete, or the parser says what is missing.
+                let own = std::mem::take(&mut self.gathered);
+                let result = self.value(&own, columns);
+                self.gathered = own;
+                self.gathered.clear();
+                self.phase = if self.array { Phase::AfterElement } else { Phase::AfterValue };
+                result?;
+                Ok(true)
+            }
+            _ => Err(self.syntax("unexpected end of input: the array is not closed")),
+        }
+    }
+
+    /// Parses and flattens one value.
+    fn value(&mut self, text: &[u8], columns: &mut Columns) -> Result<()> {
+        self.values += 1;
+        let (line, column, byte) = self.start;
+        let pos = Position { byte, line, record: self.values };
+        let text = match std::str::from_utf8(text) {
+            Ok(t) => t,
+            Err(e) => return Err(ErrorKind::Encoding { encoding: "UTF-8", line, byte: byte + e.valid_up_to() as u64 }.into()),
+        };
+        if let Err(e) = flatten::parse(text, &mut self.parsed) {
+            let before = &text.as_bytes()[..e.offset.min(text.len())];
+            let (l, c) = match memchr::memrchr(b'\n', before) {
+                Some(nl) => (line + memchr::memchr_iter(b'\n', before).count() as u64, (before.len() - nl) as u64),
+                None => (line, column + before.len() as u64),
+            };
+            return Err(ErrorKind::Json { line: l, column: c, message: e.message }.into());
+        }
+        let mut n = 0;
+        match self.flat.rows(text, &self.parsed, columns, &mut self.pool, &mut n, line) {
+            Ok(()) => {
+                self.pending = n;
+                Ok(())
+            }
+            Err(unfit) => {
+                if self.pool.is_empty() {
+                    self.pool.push(Row::new());
+                }
+                let row = &mut self.pool[0];
+                row.clear();
+                row.set_line(line);
+                row.push_field(text.trim());
+                self.reject = Some(match unfit {
+                    Unfit::NotAnObject(found) => ErrorKind::NotAnObject { pos, found },
+                    Unfit::MixedArray(name) => ErrorKind::MixedArray { pos, name },
+                    Unfit::DuplicateKey(name) => ErrorKind::DuplicateKey { pos, name },
+                });
+                Ok(())
+            }
+        }
+    }
+}
