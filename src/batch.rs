@@ -32,7 +32,9 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
     };
     let name = display_name(&args.input);
     let mut rdr = open(&args.input)?;
-    params.validate(Some(rdr.columns())).map_err(|e| {
+    // A CSV header names every column up front; JSON columns appear as rows do.
+    let known = (rdr.info().format == profile_rows::Format::Csv).then(|| rdr.columns());
+    params.validate(known).map_err(|e| {
         Fail::usage(
             format!("{name}: {e}"),
             Some("the input's columns are listed by `copernica-import inspect`"),

@@ -37,6 +37,12 @@ pub struct InputArgs {
     /// Field delimiter of the input: `,` `;` `|` `tab` (or any one byte). Default: sniffed.
     #[arg(long, value_name = "D", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+    /// csv, json or ndjson. Default: by extension, else by the first character.
+    #[arg(long, value_name = "F")]
+    pub input_format: Option<profile_rows::Format>,
+    /// Joins the items of a JSON array of scalars into one field.
+    #[arg(long, value_name = "S", default_value = ",")]
+    pub array_join: String,
 }
 
 #[derive(Debug, Args)]

@@ -4,11 +4,13 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::time::Instant;
 
-use profile_rows::{Row, RowReader};
+use std::path::PathBuf;
+
+use profile_rows::{Columns, Format, Input, Row, RowReader};
 
 use crate::cli::{ConvertArgs, ConvertTo};
 use crate::fail::{is_broken_pipe, Fail};
-use crate::input::{display_name, open};
+use crate::input::{display_name, open, open_from};
 use crate::rejects::{Reject, RejectsFile};
 
 /// Rejects reported one by one on stderr; the summary counts all.
@@ -35,7 +37,34 @@ impl From<csv::Error> for Stop {
 pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
     let started = Instant::now();
     let name = display_name(&args.input);
-    let mut rdr = open(&args.input)?;
+    // CSV output from JSON needs every column before the first row: read the
+    // input twice. Stdin cannot be read twice, so it is spooled to a file.
+    let spool = match (args.to, args.input.input.as_str(), args.input.input_format) {
+        (ConvertTo::Csv, "-", None | Some(Format::Json | Format::Ndjson)) => Some(Spool::stdin()?),
+        _ => None,
+    };
+    let reopen = || match &spool {
+        Some(s) => open_from(&args.input, Input::Path(s.path.clone())),
+        None => open(&args.input),
+    };
+    let mut rdr = reopen()?;
+    let header = match (args.to, rdr.info().format) {
+        (ConvertTo::Csv, Format::Json | Format::Ndjson) => {
+            let mut row = Row::new();
+            loop {
+                match rdr.read_row(&mut row) {
+                    Ok(false) => break,
+                    Ok(true) => {}
+                    Err(e) if e.is_reject() => {}
+                    Err(e) => return Err(Fail::input(name, &e)),
+                }
+            }
+            let names: Columns = rdr.columns().clone();
+            rdr = reopen()?;
+            Some(names)
+        }
+        _ => None,
+    };
     let out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(File::create(p).map_err(|e| Fail::io(p.display(), e))?),
         None => Box::new(io::stdout().lock()),
@@ -45,7 +74,15 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
         None => None,
     };
     let mut counts = (0, 0);
-    match convert(&mut rdr, args.to, out, &mut rejects, name, &mut counts) {
+    match convert(
+        &mut rdr,
+        args.to,
+        header,
+        out,
+        &mut rejects,
+        name,
+        &mut counts,
+    ) {
         Ok(()) => {}
         Err(Stop::Io(e)) if is_broken_pipe(&e) => return Ok(0),
         Err(Stop::Io(e)) => return Err(Fail::io("output", e)),
@@ -63,9 +100,34 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
     Ok(0)
 }
 
+/// A copy of stdin in a temporary file, removed when dropped.
+struct Spool {
+    path: PathBuf,
+}
+
+impl Spool {
+    fn stdin() -> Result<Spool, Fail> {
+        let path =
+            std::env::temp_dir().join(format!("copernica-import-stdin-{}", std::process::id()));
+        let spool = Spool { path };
+        let mut file = File::create(&spool.path).map_err(|e| Fail::io(spool.path.display(), e))?;
+        io::copy(&mut io::stdin().lock(), &mut file)
+            .map_err(|e| Fail::io(spool.path.display(), e))?;
+        Ok(spool)
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn convert(
     rdr: &mut RowReader,
     to: ConvertTo,
+    header: Option<Columns>,
     out: Box<dyn Write>,
     rejects: &mut Option<RejectsFile>,
     name: &str,
@@ -75,11 +137,7 @@ fn convert(
     let delimiter = rdr.info().delimiter;
     let mut sink = match to {
         ConvertTo::Ndjson => Sink::Ndjson {
-            keys: rdr
-                .columns()
-                .names()
-                .map(|n| serde_json::to_string(n).expect("a string serializes"))
-                .collect(),
+            keys: Vec::new(),
             line: Vec::new(),
             out,
         },
@@ -87,15 +145,21 @@ fn convert(
             let mut w = csv::WriterBuilder::new()
                 .terminator(csv::Terminator::CRLF)
                 .from_writer(out);
-            w.write_record(rdr.columns().names())?;
-            Sink::Csv(Box::new(w))
+            let header = header.unwrap_or_else(|| rdr.columns().clone());
+            w.write_record(header.names())?;
+            Sink::Csv {
+                w: Box::new(w),
+                header,
+                position: Vec::new(),
+                values: Vec::new(),
+            }
         }
     };
     let mut row = Row::new();
     loop {
         match rdr.read_row(&mut row) {
             Ok(true) => {
-                sink.row(&row)?;
+                sink.row(&row, rdr.columns())?;
                 *rows += 1;
             }
             Ok(false) => break,
@@ -114,34 +178,70 @@ fn convert(
     sink.flush()
 }
 
-/// Writes rows in the chosen format; NDJSON keys are escaped once, up front.
+/// Writes rows in the chosen format.
 enum Sink<W: Write> {
+    /// Keys escaped once per column, as columns appear.
     Ndjson {
         keys: Vec<String>,
         line: Vec<u8>,
         out: W,
     },
-    Csv(Box<csv::Writer<W>>),
+    /// Every row gets the header's columns; `position` maps a reader column
+    /// to its place in the header.
+    Csv {
+        w: Box<csv::Writer<W>>,
+        header: Columns,
+        position: Vec<usize>,
+        values: Vec<usize>,
+    },
 }
 
 impl<W: Write> Sink<W> {
-    fn row(&mut self, row: &Row) -> Result<(), Stop> {
+    fn row(&mut self, row: &Row, columns: &Columns) -> Result<(), Stop> {
         match self {
             Sink::Ndjson { keys, line, out } => {
+                for c in keys.len()..columns.len() {
+                    keys.push(serde_json::to_string(columns.name(c)).expect("a string serializes"));
+                }
                 line.clear();
                 line.push(b'{');
-                for (i, (key, value)) in keys.iter().zip(row.iter()).enumerate() {
+                for (i, value) in row.iter().enumerate() {
                     if i > 0 {
                         line.push(b',');
                     }
-                    line.extend_from_slice(key.as_bytes());
+                    line.extend_from_slice(keys[row.column(i)].as_bytes());
                     line.push(b':');
                     serde_json::to_writer(&mut *line, value).map_err(io::Error::from)?;
                 }
                 line.extend_from_slice(b"}\n");
                 out.write_all(line)?;
             }
-            Sink::Csv(w) => w.write_record(row.iter())?,
+            Sink::Csv { w, .. } if row.is_positional() => w.write_record(row.iter())?,
+            Sink::Csv {
+                w,
+                header,
+                position,
+                values,
+            } => {
+                for c in position.len()..columns.len() {
+                    let p = header
+                        .find(columns.name(c))
+                        .expect("the first pass saw every column");
+                    position.push(p);
+                }
+                values.clear();
+                values.resize(header.len(), usize::MAX);
+                for i in 0..row.len() {
+                    values[position[row.column(i)]] = i;
+                }
+                w.write_record(values.iter().map(|&i| {
+                    if i == usize::MAX {
+                        ""
+                    } else {
+                        row.get(i).unwrap_or("")
+                    }
+                }))?;
+            }
         }
         Ok(())
     }
@@ -149,7 +249,7 @@ impl<W: Write> Sink<W> {
     fn flush(&mut self) -> Result<(), Stop> {
         match self {
             Sink::Ndjson { out, .. } => out.flush()?,
-            Sink::Csv(w) => w.flush()?,
+            Sink::Csv { w, .. } => w.flush()?,
         }
         Ok(())
     }

@@ -7,11 +7,18 @@ use crate::fail::Fail;
 
 /// The reader for `args`, or a failure naming the input.
 pub fn open(args: &InputArgs) -> Result<RowReader, Fail> {
+    open_from(args, Input::from_arg(&args.input))
+}
+
+/// The reader for `args` on another source (a spooled copy of stdin).
+pub fn open_from(args: &InputArgs, input: Input) -> Result<RowReader, Fail> {
     let mut b = ReaderBuilder::new();
     b.encoding(args.encoding.as_deref())
         .lossy(args.lossy)
-        .delimiter(args.delimiter);
-    b.from_input(Input::from_arg(&args.input))
+        .delimiter(args.delimiter)
+        .format(args.input_format)
+        .array_join(&args.array_join);
+    b.from_input(input)
         .map_err(|e| Fail::input(display_name(args), &e))
 }
 

@@ -20,7 +20,8 @@ struct Report<'a> {
     encoding: &'static str,
     encoding_detection: &'static str,
     gzip: bool,
-    delimiter: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delimiter: Option<String>,
     delimiter_sniffed: bool,
     columns: Vec<&'a str>,
     profile_fields: Vec<&'a str>,
@@ -62,6 +63,7 @@ pub fn run(args: &InspectArgs) -> Result<u8, Fail> {
         }
     }
     let info = *rdr.info();
+    let is_csv = info.format == profile_rows::Format::Csv;
     let columns = rdr.columns();
     let mut profile_fields = Vec::new();
     let mut collections = Vec::new();
@@ -73,7 +75,7 @@ pub fn run(args: &InspectArgs) -> Result<u8, Fail> {
     }
     let report = Report {
         input: name,
-        format: "csv",
+        format: info.format.name(),
         encoding: info.encoding.name(),
         encoding_detection: match info.encoding.detection {
             Detection::Bom => "byte order mark",
@@ -82,7 +84,11 @@ pub fn run(args: &InspectArgs) -> Result<u8, Fail> {
             Detection::NotUtf8 => "not valid UTF-8",
         },
         gzip: info.gzip,
-        delimiter: delimiter_name(info.delimiter),
+        delimiter: if is_csv {
+            Some(delimiter_name(info.delimiter))
+        } else {
+            None
+        },
         delimiter_sniffed: info.delimiter_sniffed,
         columns: columns.names().collect(),
         profile_fields,
@@ -120,16 +126,14 @@ fn write_text(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
         if r.gzip { " (gzip)" } else { "" }
     )?;
     writeln!(out, "encoding:   {} ({})", r.encoding, r.encoding_detection)?;
-    writeln!(
-        out,
-        "delimiter:  {} ({})",
-        r.delimiter,
-        if r.delimiter_sniffed {
+    if let Some(d) = &r.delimiter {
+        let how = if r.delimiter_sniffed {
             "sniffed"
         } else {
             "given"
-        }
-    )?;
+        };
+        writeln!(out, "delimiter:  {d} ({how})")?;
+    }
     writeln!(out, "columns:    {}", r.columns.len())?;
     if !r.profile_fields.is_empty() {
         writeln!(out, "  profile:  {}", r.profile_fields.join(", "))?;

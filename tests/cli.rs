@@ -592,7 +592,10 @@ fn batch_many_bodies_from_a_large_input() {
     assert_eq!(rows.len(), 20_000);
     let total = manifest["totals"]["bytes"].as_u64().unwrap();
     let n = manifest["batches"].as_array().unwrap().len() as u64;
-    assert!(n >= total.div_ceil(65536) && n > 10, "{n} bodies for {total} bytes");
+    assert!(
+        n >= total.div_ceil(65536) && n > 10,
+        "{n} bodies for {total} bytes"
+    );
     assert_eq!(
         rows[19_999]["Note"],
         "note, with \"quotes\" and\nnewline 19999"
@@ -602,4 +605,124 @@ fn batch_many_bodies_from_a_large_input() {
         assert_eq!(b["firstLine"], line);
         line = b["lastLine"].as_u64().unwrap() + 2; // each record spans two lines
     }
+}
+
+// ---- JSON input -------------------------------------------------------------
+
+#[test]
+fn convert_csv_from_json_keeps_keys_that_appear_late() {
+    let input = testdata("late-key.ndjson");
+    let expected = "Email,Name,Order.OrderID,Late\r\na@example.com,,,\r\nb@example.com,B,,\r\nc@example.com,,9,only here\r\n";
+    let o = run(&["convert", "--to", "csv", &input]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), expected);
+    // From stdin too (spooled to a temporary file).
+    let mut child = bin()
+        .args(["convert", "--to", "csv", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(&input).unwrap())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), expected);
+}
+
+#[test]
+fn convert_ndjson_from_nested_json() {
+    let o = run(&["convert", &testdata("orders-explode.ndjson")]);
+    let rows = ndjson(&stdout(&o));
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1]["Order.OrderID"], "A-2");
+    assert_eq!(rows[1]["Name"], "Ann");
+    assert_eq!(rows[2]["Order.Total"], "1e3");
+    let o = run(&["inspect", "--json", &testdata("orders-explode.ndjson")]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["format"], "ndjson");
+    assert!(v.get("delimiter").is_none());
+    assert_eq!(
+        v["collections"],
+        serde_json::json!([{"name": "Order", "fields": ["OrderID", "Total"]}])
+    );
+}
+
+#[test]
+fn malformed_json_exits_2_naming_line_and_column() {
+    let o = run(&["convert", &testdata("malformed-middle.ndjson")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(
+            "malformed-middle.ndjson: line 3, column 37: expected a member name in double quotes"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn input_format_overrides_the_extension() {
+    let dir = temp_dir("input-format");
+    let path = dir.join("export.txt");
+    std::fs::copy(testdata("orders-explode.ndjson"), &path).unwrap();
+    let o = run(&["inspect", path.to_str().unwrap()]);
+    assert!(stdout(&o).contains("format:     csv"), "{}", stdout(&o));
+    let o = run(&[
+        "convert",
+        path.to_str().unwrap(),
+        "--input-format",
+        "ndjson",
+    ]);
+    assert_eq!(ndjson(&stdout(&o)).len(), 3);
+}
+
+#[test]
+fn batch_from_json_explodes_orders_into_bodies() {
+    let dir = temp_dir("batch-json-input");
+    let out = dir.join("out");
+    let o = run(&[
+        "batch",
+        &testdata("orders-explode.ndjson"),
+        "--database",
+        "5",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--action",
+        "update or add",
+        "--key-fields",
+        "Email,Order.OrderID",
+        "--source-format",
+        "array",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (_, rows) = batch_rows(&out);
+    let converted = ndjson(&stdout(&run(&[
+        "convert",
+        &testdata("orders-explode.ndjson"),
+    ])));
+    assert_eq!(rows, converted);
+    // A key field no row has is not known up front for JSON: rows are rejected, not the run.
+    let out2 = dir.join("out2");
+    let o = run(&[
+        "batch",
+        &testdata("late-key.ndjson"),
+        "--database",
+        "5",
+        "--out-dir",
+        out2.to_str().unwrap(),
+        "--action",
+        "update",
+        "--key-fields",
+        "Name",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rejects = std::fs::read_to_string(out2.join("rejects.csv")).unwrap();
+    assert_eq!(rejects.lines().count(), 3, "{rejects}");
+    assert!(rejects.contains("1,empty key field Name,"), "{rejects}");
 }

@@ -177,7 +177,11 @@ impl Error {
             | ErrorKind::MixedArray { pos, .. }
             | ErrorKind::DuplicateKey { pos, .. }
             | ErrorKind::RecordTooLarge { pos, .. } => Some(pos),
-            ErrorKind::Json { line, .. } => Some(Position { byte: 0, line, record: 0 }),
+            ErrorKind::Json { line, .. } => Some(Position {
+                byte: 0,
+                line,
+                record: 0,
+            }),
             _ => None,
         }
     }
@@ -215,7 +219,9 @@ impl fmt::Display for Error {
             ErrorKind::Encoding { line, byte, .. } | ErrorKind::MixedEncoding { line, byte } => {
                 write!(f, "line {line}, byte {byte}: {}", self.0)
             }
-            ErrorKind::Json { line, column, .. } => write!(f, "line {line}, column {column}: {}", self.0),
+            ErrorKind::Json { line, column, .. } => {
+                write!(f, "line {line}, column {column}: {}", self.0)
+            }
             ErrorKind::FieldCount { pos, .. }
             | ErrorKind::UnclosedQuote { pos }
             | ErrorKind::NotAnObject { pos, .. }

@@ -88,7 +88,12 @@ impl Parsed {
 pub(crate) fn parse(src: &str, out: &mut Parsed) -> Result<(), SyntaxError> {
     out.nodes.clear();
     out.scratch.clear();
-    let mut p = P { src, s: src.as_bytes(), i: 0, out };
+    let mut p = P {
+        src,
+        s: src.as_bytes(),
+        i: 0,
+        out,
+    };
     p.ws();
     p.value(None, 0)?;
     p.ws();
@@ -108,7 +113,10 @@ struct P<'a, 'o> {
 
 impl P<'_, '_> {
     fn err(&self, message: &'static str) -> SyntaxError {
-        SyntaxError { offset: self.i, message }
+        SyntaxError {
+            offset: self.i,
+            message,
+        }
     }
 
     fn ws(&mut self) {
@@ -118,7 +126,12 @@ impl P<'_, '_> {
     }
 
     fn push(&mut self, kind: Kind, key: Option<Span>, text: Span) -> usize {
-        self.out.nodes.push(Node { kind, key, text, end: self.out.nodes.len() + 1 });
+        self.out.nodes.push(Node {
+            kind,
+            key,
+            text,
+            end: self.out.nodes.len() + 1,
+        });
         self.out.nodes.len() - 1
     }
 
@@ -126,7 +139,9 @@ impl P<'_, '_> {
         let start = self.i;
         match self.s.get(self.i) {
             None => Err(self.err("unexpected end of input, expected a value")),
-            Some(b'{') | Some(b'[') if depth >= MAX_DEPTH => Err(self.err("nesting is deeper than 128 levels")),
+            Some(b'{') | Some(b'[') if depth >= MAX_DEPTH => {
+                Err(self.err("nesting is deeper than 128 levels"))
+            }
             Some(b'{') => {
                 let n = self.push(Kind::Object, key, Span::Src(start, start));
                 self.i += 1;
@@ -261,20 +276,21 @@ impl P<'_, '_> {
     fn string(&mut self) -> Result<Span, SyntaxError> {
         self.i += 1;
         let start = self.i;
-        loop {
-            let Some(k) = self.s[self.i..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20) else {
-                self.i = self.s.len();
-                return Err(self.err("unexpected end of input in a string"));
-            };
-            self.i += k;
-            match self.s[self.i] {
-                b'"' => {
-                    self.i += 1;
-                    return Ok(Span::Src(start, self.i - 1));
-                }
-                b'\\' => return self.escaped_string(start),
-                _ => return Err(self.err("control character in a string (escape it)")),
+        let Some(k) = self.s[self.i..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        else {
+            self.i = self.s.len();
+            return Err(self.err("unexpected end of input in a string"));
+        };
+        self.i += k;
+        match self.s[self.i] {
+            b'"' => {
+                self.i += 1;
+                Ok(Span::Src(start, self.i - 1))
             }
+            b'\\' => self.escaped_string(start),
+            _ => Err(self.err("control character in a string (escape it)")),
         }
     }
 
@@ -284,7 +300,10 @@ impl P<'_, '_> {
         let src = self.src;
         self.out.scratch.push_str(&src[start..self.i]);
         loop {
-            let Some(k) = self.s[self.i..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20) else {
+            let Some(k) = self.s[self.i..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            else {
                 self.i = self.s.len();
                 return Err(self.err("unexpected end of input in a string"));
             };
@@ -332,7 +351,10 @@ impl P<'_, '_> {
     /// `\uXXXX` at `i`, with a surrogate pair as one character.
     fn unicode_escape(&mut self) -> Result<char, SyntaxError> {
         let at = self.i;
-        let fail = |message| SyntaxError { offset: at, message };
+        let fail = |message| SyntaxError {
+            offset: at,
+            message,
+        };
         let hi = self.hex4(at + 2).ok_or(fail("invalid \\u escape"))?;
         let c = match hi {
             0xD800..=0xDBFF => {
@@ -379,7 +401,10 @@ pub(crate) struct Flattener {
 
 impl Flattener {
     pub(crate) fn new(join: &str) -> Flattener {
-        Flattener { join: join.to_string(), ..Flattener::default() }
+        Flattener {
+            join: join.to_string(),
+            ..Flattener::default()
+        }
     }
 
     /// Appends the rows of `parsed` (a value of `src`) to `rows[*n..]`, growing
@@ -457,7 +482,13 @@ impl Flattener {
 
     /// Collects the scalars of object `obj` under the current name, and
     /// notes its arrays of objects.
-    fn collect(&mut self, src: &str, parsed: &Parsed, obj: usize, columns: &mut Columns) -> Result<(), Unfit> {
+    fn collect(
+        &mut self,
+        src: &str,
+        parsed: &Parsed,
+        obj: usize,
+        columns: &mut Columns,
+    ) -> Result<(), Unfit> {
         let mut child = obj + 1;
         while child < parsed.nodes[obj].end {
             let node = parsed.nodes[child];
@@ -465,7 +496,8 @@ impl Flattener {
             if saved > 0 {
                 self.name.push('.');
             }
-            self.name.push_str(parsed.text(src, node.key.expect("object members have keys")));
+            self.name
+                .push_str(parsed.text(src, node.key.expect("object members have keys")));
             match node.kind {
                 Kind::Object => self.collect(src, parsed, child, columns)?,
                 Kind::Array => {
@@ -522,7 +554,13 @@ impl Flattener {
         Ok(())
     }
 
-    fn emit(&mut self, columns: &Columns, rows: &mut Vec<Row>, n: &mut usize, line: u64) -> Result<(), Unfit> {
+    fn emit(
+        &mut self,
+        columns: &Columns,
+        rows: &mut Vec<Row>,
+        n: &mut usize,
+        line: u64,
+    ) -> Result<(), Unfit> {
         self.stamp += 1;
         if self.seen.len() < columns.len() {
             self.seen.resize(columns.len(), 0);
@@ -560,19 +598,38 @@ mod tests {
             .map_err(|u| format!("{u:?}"))?;
         Ok(rows[..n]
             .iter()
-            .map(|r| (0..r.len()).map(|i| (cols.name(r.column(i)).to_string(), r.get(i).unwrap().to_string())).collect())
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| {
+                        (
+                            cols.name(r.column(i)).to_string(),
+                            r.get(i).unwrap().to_string(),
+                        )
+                    })
+                    .collect()
+            })
             .collect())
     }
 
     fn pairs(v: &[&[(&str, &str)]]) -> Vec<Vec<(String, String)>> {
-        v.iter().map(|r| r.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()).collect()
+        v.iter()
+            .map(|r| {
+                r.iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect()
+            })
+            .collect()
     }
 
     #[test]
     fn nested_objects_are_dotted() {
         assert_eq!(
             flat(r#"{"Email":"a","Order":{"OrderID":"1","Ship":{"City":"X"}}}"#).unwrap(),
-            pairs(&[&[("Email", "a"), ("Order.OrderID", "1"), ("Order.Ship.City", "X")]])
+            pairs(&[&[
+                ("Email", "a"),
+                ("Order.OrderID", "1"),
+                ("Order.Ship.City", "X")
+            ]])
         );
     }
 
@@ -591,8 +648,14 @@ mod tests {
 
     #[test]
     fn empty_or_missing_arrays_keep_the_profile() {
-        assert_eq!(flat(r#"{"Email":"a","Order":[]}"#).unwrap(), pairs(&[&[("Email", "a")]]));
-        assert_eq!(flat(r#"{"Email":"a"}"#).unwrap(), pairs(&[&[("Email", "a")]]));
+        assert_eq!(
+            flat(r#"{"Email":"a","Order":[]}"#).unwrap(),
+            pairs(&[&[("Email", "a")]])
+        );
+        assert_eq!(
+            flat(r#"{"Email":"a"}"#).unwrap(),
+            pairs(&[&[("Email", "a")]])
+        );
     }
 
     #[test]
@@ -629,7 +692,10 @@ mod tests {
     #[test]
     fn unfit_values() {
         assert_eq!(flat("[1]").unwrap_err(), "NotAnObject(\"an array\")");
-        assert_eq!(flat(r#"{"a":[{"b":1},2]}"#).unwrap_err(), "MixedArray(\"a\")");
+        assert_eq!(
+            flat(r#"{"a":[{"b":1},2]}"#).unwrap_err(),
+            "MixedArray(\"a\")"
+        );
         assert_eq!(flat(r#"{"a":1,"a":2}"#).unwrap_err(), "DuplicateKey(\"a\")");
     }
 
@@ -652,6 +718,9 @@ mod tests {
         }
         let deep = "[".repeat(100_000);
         let mut p = Parsed::default();
-        assert_eq!(parse(&deep, &mut p).unwrap_err().message, "nesting is deeper than 128 levels");
+        assert_eq!(
+            parse(&deep, &mut p).unwrap_err().message,
+            "nesting is deeper than 128 levels"
+        );
     }
 }

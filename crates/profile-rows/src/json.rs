@@ -70,7 +70,12 @@ fn is_blank(b: u8) -> bool {
 }
 
 impl JsonReader {
-    pub(crate) fn new(encoding: &'static str, require_value: bool, join: &str, max_value: usize) -> JsonReader {
+    pub(crate) fn new(
+        encoding: &'static str,
+        require_value: bool,
+        join: &str,
+        max_value: usize,
+    ) -> JsonReader {
         JsonReader {
             encoding,
             require_value,
@@ -109,10 +114,20 @@ impl JsonReader {
     }
 
     fn syntax(&self, message: &'static str) -> crate::Error {
-        ErrorKind::Json { line: self.line, column: self.offset - self.line_start + 1, message }.into()
+        ErrorKind::Json {
+            line: self.line,
+            column: self.offset - self.line_start + 1,
+            message,
+        }
+        .into()
     }
 
-    pub(crate) fn read_row(&mut self, dec: &mut Decoder, columns: &mut Columns, row: &mut Row) -> Result<bool> {
+    pub(crate) fn read_row(
+        &mut self,
+        dec: &mut Decoder,
+        columns: &mut Columns,
+        row: &mut Row,
+    ) -> Result<bool> {
         loop {
             if let Some(kind) = self.reject.take() {
                 std::mem::swap(row, &mut self.pool[0]);
@@ -138,7 +153,12 @@ impl JsonReader {
             let buf = match dec.fill_buf()? {
                 Ok(buf) => buf,
                 Err(bad) => {
-                    return Err(ErrorKind::Encoding { encoding: self.encoding, line: self.line, byte: bad.byte }.into())
+                    return Err(ErrorKind::Encoding {
+                        encoding: self.encoding,
+                        line: self.line,
+                        byte: bad.byte,
+                    }
+                    .into())
                 }
             };
             if buf.is_empty() {
@@ -165,7 +185,11 @@ impl JsonReader {
                                 };
                                 self.advance(&buf[..end]);
                                 dec.consume(end);
-                                self.phase = if self.array { Phase::AfterElement } else { Phase::AfterValue };
+                                self.phase = if self.array {
+                                    Phase::AfterElement
+                                } else {
+                                    Phase::AfterValue
+                                };
                                 result?;
                                 return Ok(true);
                             }
@@ -173,7 +197,11 @@ impl JsonReader {
                                 self.gathered.extend_from_slice(&buf[value_start..]);
                                 if self.gathered.len() > self.max_value {
                                     return Err(ErrorKind::RecordTooLarge {
-                                        pos: Position { byte: self.start.2, line: self.start.0, record: self.values },
+                                        pos: Position {
+                                            byte: self.start.2,
+                                            line: self.start.0,
+                                            record: self.values,
+                                        },
                                         limit: self.max_value,
                                     }
                                     .into());
@@ -222,10 +250,18 @@ impl JsonReader {
                                 i += 1;
                                 continue;
                             }
-                            Phase::AfterElement => return bad(self, i, "expected ',' or ']' after an array element"),
-                            Phase::End => return bad(self, i, "trailing characters after the array"),
+                            Phase::AfterElement => {
+                                return bad(self, i, "expected ',' or ']' after an array element")
+                            }
+                            Phase::End => {
+                                return bad(self, i, "trailing characters after the array")
+                            }
                             Phase::AfterValue => {
-                                return bad(self, i, "another value on the same line: one JSON value a line, please")
+                                return bad(
+                                    self,
+                                    i,
+                                    "another value on the same line: one JSON value a line, please",
+                                )
                             }
                             _ => {}
                         }
@@ -295,7 +331,9 @@ impl JsonReader {
 
     fn at_end(&mut self, columns: &mut Columns) -> Result<bool> {
         match self.phase {
-            Phase::Start if self.require_value => Err(self.syntax("empty input: there is no JSON value")),
+            Phase::Start if self.require_value => {
+                Err(self.syntax("empty input: there is no JSON value"))
+            }
             Phase::Start | Phase::End => Ok(false),
             Phase::BeforeElement | Phase::AfterValue if !self.array => Ok(false),
             Phase::Element => {
@@ -304,7 +342,11 @@ impl JsonReader {
                 let result = self.value(&own, columns);
                 self.gathered = own;
                 self.gathered.clear();
-                self.phase = if self.array { Phase::AfterElement } else { Phase::AfterValue };
+                self.phase = if self.array {
+                    Phase::AfterElement
+                } else {
+                    Phase::AfterValue
+                };
                 result?;
                 Ok(true)
             }
@@ -316,21 +358,43 @@ impl JsonReader {
     fn value(&mut self, text: &[u8], columns: &mut Columns) -> Result<()> {
         self.values += 1;
         let (line, column, byte) = self.start;
-        let pos = Position { byte, line, record: self.values };
+        let pos = Position {
+            byte,
+            line,
+            record: self.values,
+        };
         let text = match std::str::from_utf8(text) {
             Ok(t) => t,
-            Err(e) => return Err(ErrorKind::Encoding { encoding: "UTF-8", line, byte: byte + e.valid_up_to() as u64 }.into()),
+            Err(e) => {
+                return Err(ErrorKind::Encoding {
+                    encoding: "UTF-8",
+                    line,
+                    byte: byte + e.valid_up_to() as u64,
+                }
+                .into())
+            }
         };
         if let Err(e) = flatten::parse(text, &mut self.parsed) {
             let before = &text.as_bytes()[..e.offset.min(text.len())];
             let (l, c) = match memchr::memrchr(b'\n', before) {
-                Some(nl) => (line + memchr::memchr_iter(b'\n', before).count() as u64, (before.len() - nl) as u64),
+                Some(nl) => (
+                    line + memchr::memchr_iter(b'\n', before).count() as u64,
+                    (before.len() - nl) as u64,
+                ),
                 None => (line, column + before.len() as u64),
             };
-            return Err(ErrorKind::Json { line: l, column: c, message: e.message }.into());
+            return Err(ErrorKind::Json {
+                line: l,
+                column: c,
+                message: e.message,
+            }
+            .into());
         }
         let mut n = 0;
-        match self.flat.rows(text, &self.parsed, columns, &mut self.pool, &mut n, line) {
+        match self
+            .flat
+            .rows(text, &self.parsed, columns, &mut self.pool, &mut n, line)
+        {
             Ok(()) => {
                 self.pending = n;
                 Ok(())

@@ -4,10 +4,10 @@ use std::io::{Cursor, Read};
 use std::path::Path;
 
 use crate::csv::{Dialect, End, Parser, Step};
-use crate::json::JsonReader;
 use crate::decode::{self, Decoder, EncodingInfo, EncodingRequest, Utf8Scan};
 use crate::error::{ErrorKind, Position, Result};
 use crate::input::{self, read_full, Input, Source};
+use crate::json::JsonReader;
 use crate::row::{Columns, Row};
 use crate::sniff::sniff_delimiter;
 
@@ -62,7 +62,9 @@ impl std::str::FromStr for Format {
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
             "ndjson" | "jsonl" => Ok(Format::Ndjson),
-            _ => Err(format!("unknown input format {s:?}: use csv, json or ndjson")),
+            _ => Err(format!(
+                "unknown input format {s:?}: use csv, json or ndjson"
+            )),
         }
     }
 }
@@ -266,7 +268,10 @@ impl ReaderBuilder {
         let src: Source = Box::new(Cursor::new(head).chain(src));
         let mut dec = Decoder::new(src, encoding, self.lossy, self.capacity);
 
-        let format = match self.format.or_else(|| path.as_deref().and_then(Format::from_path)) {
+        let format = match self
+            .format
+            .or_else(|| path.as_deref().and_then(Format::from_path))
+        {
             Some(f) => f,
             None => {
                 let sample = dec.peek(SNIFF_BYTES)?;
@@ -290,7 +295,12 @@ impl ReaderBuilder {
                 delimiter,
                 ..self.dialect
             })),
-            _ => Engine::Json(Box::new(JsonReader::new(encoding.name(), format == Format::Json, &self.array_join, self.max_record))),
+            _ => Engine::Json(Box::new(JsonReader::new(
+                encoding.name(),
+                format == Format::Json,
+                &self.array_join,
+                self.max_record,
+            ))),
         };
         let mut rdr = RowReader {
             dec,

@@ -4,25 +4,36 @@
 //! because it installs a counting global allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::io::Read;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use profile_rows::{ReaderBuilder, Row};
 
 struct Counting;
 
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // Per thread: the tests of this binary run in parallel.
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    ALLOCS.with(|a| a.set(a.get() + 1));
+}
+
+fn allocations() -> usize {
+    ALLOCS.with(Cell::get)
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count();
         System.alloc(layout)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         System.dealloc(ptr, layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count();
         System.realloc(ptr, layout, new)
     }
 }
@@ -85,14 +96,50 @@ fn allocations_reading(rows: usize) -> usize {
     Export::new(rows).read_to_end(&mut input).unwrap();
     let mut rdr = ReaderBuilder::new().from_bytes(input).unwrap();
     let mut row = Row::new();
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = allocations();
     let mut n = 0;
     while rdr.read_row(&mut row).unwrap() {
         n += 1;
     }
-    let allocations = ALLOCS.load(Ordering::Relaxed) - before;
+    let allocations = allocations() - before;
     assert_eq!(n, rows);
     allocations
+}
+
+/// The same for NDJSON with nested orders that explode into several rows.
+fn allocations_reading_ndjson(rows: usize) -> usize {
+    let mut input = String::new();
+    for i in 0..rows {
+        let orders: Vec<String> = (0..i % 4)
+            .map(|k| {
+                format!(r#"{{"OrderID":"{i}-{k}","Total":{k}.50,"Note":"caf\u00e9 \"{k}\""}}"#)
+            })
+            .collect();
+        input.push_str(&format!(
+            "{{\"Email\":\"u{i}@example.com\",\"Tags\":[\"a\",{i}],\"Address\":{{\"City\":\"Utrecht\"}},\"Order\":[{}]}}\n",
+            orders.join(",")
+        ));
+    }
+    let mut rdr = ReaderBuilder::new().from_bytes(input.into_bytes()).unwrap();
+    let mut row = Row::new();
+    let before = allocations();
+    let mut n = 0;
+    while rdr.read_row(&mut row).unwrap() {
+        n += 1;
+    }
+    let allocations = allocations() - before;
+    assert!(n >= rows);
+    allocations
+}
+
+#[test]
+fn json_allocations_do_not_grow_with_rows() {
+    let small = allocations_reading_ndjson(1_000);
+    let large = allocations_reading_ndjson(100_000);
+    assert!(
+        large <= small + 8,
+        "1k values: {small} allocations, 100k values: {large}"
+    );
 }
 
 #[test]

@@ -8,7 +8,9 @@ use profile_rows::{Error, ErrorKind, Format, ReaderBuilder, Row, RowReader};
 const CAPACITIES: [usize; 3] = [1, 7, 64 * 1024];
 
 fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(rel)
 }
 
 type Pairs = Vec<(String, String)>;
@@ -20,17 +22,28 @@ struct Read {
 }
 
 fn drain(mut rdr: RowReader) -> Result<Read, Error> {
-    let mut out = Read { rows: vec![], rejects: vec![] };
+    let mut out = Read {
+        rows: vec![],
+        rejects: vec![],
+    };
     let mut row = Row::new();
     loop {
         match rdr.read_row(&mut row) {
             Ok(true) => out.rows.push(
                 (0..row.len())
-                    .map(|i| (rdr.columns().name(row.column(i)).to_string(), row.get(i).unwrap().to_string()))
+                    .map(|i| {
+                        (
+                            rdr.columns().name(row.column(i)).to_string(),
+                            row.get(i).unwrap().to_string(),
+                        )
+                    })
                     .collect(),
             ),
             Ok(false) => return Ok(out),
-            Err(e) if e.is_reject() => out.rejects.push((row.line(), e.to_string(), row.iter().collect())),
+            Err(e) if e.is_reject() => {
+                out.rejects
+                    .push((row.line(), e.to_string(), row.iter().collect()))
+            }
             Err(e) => return Err(e),
         }
     }
@@ -46,7 +59,10 @@ fn read_with(input: &Path, configure: impl Fn(&mut ReaderBuilder)) -> Result<Rea
         configure(&mut b);
         let got = b.from_path(input).and_then(drain);
         let cmp = match &got {
-            Ok(r) => Ok(Read { rows: r.rows.clone(), rejects: r.rejects.clone() }),
+            Ok(r) => Ok(Read {
+                rows: r.rows.clone(),
+                rejects: r.rejects.clone(),
+            }),
             Err(e) => Err(e.to_string()),
         };
         match &first {
@@ -63,7 +79,9 @@ fn read(rel: &str) -> Result<Read, Error> {
 }
 
 fn pairs(v: &[(&str, &str)]) -> Pairs {
-    v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 #[test]
@@ -72,12 +90,29 @@ fn orders_explode() {
     assert_eq!(
         got.rows,
         vec![
-            pairs(&[("Email", "ann@example.com"), ("Name", "Ann"), ("Order.OrderID", "A-1"), ("Order.Total", "12.50")]),
-            pairs(&[("Email", "ann@example.com"), ("Name", "Ann"), ("Order.OrderID", "A-2"), ("Order.Total", "3.99")]),
-            pairs(&[("Email", "bo@example.com"), ("Name", "Bo"), ("Order.OrderID", "B-1"), ("Order.Total", "1e3")]),
+            pairs(&[
+                ("Email", "ann@example.com"),
+                ("Name", "Ann"),
+                ("Order.OrderID", "A-1"),
+                ("Order.Total", "12.50")
+            ]),
+            pairs(&[
+                ("Email", "ann@example.com"),
+                ("Name", "Ann"),
+                ("Order.OrderID", "A-2"),
+                ("Order.Total", "3.99")
+            ]),
+            pairs(&[
+                ("Email", "bo@example.com"),
+                ("Name", "Bo"),
+                ("Order.OrderID", "B-1"),
+                ("Order.Total", "1e3")
+            ]),
         ]
     );
-    let rdr = ReaderBuilder::new().from_path(testdata("orders-explode.ndjson")).unwrap();
+    let rdr = ReaderBuilder::new()
+        .from_path(testdata("orders-explode.ndjson"))
+        .unwrap();
     assert_eq!(rdr.info().format, Format::Ndjson);
 }
 
@@ -89,7 +124,11 @@ fn empty_orders() {
         vec![
             pairs(&[("Email", "ann@example.com"), ("Name", "Ann")]),
             pairs(&[("Email", "bo@example.com"), ("Name", "Bo")]),
-            pairs(&[("Email", "cy@example.com"), ("Name", "Cy"), ("Order.OrderID", "C-1")]),
+            pairs(&[
+                ("Email", "cy@example.com"),
+                ("Name", "Cy"),
+                ("Order.OrderID", "C-1")
+            ]),
         ]
     );
 }
@@ -119,13 +158,22 @@ fn unicode_escapes() {
     assert_eq!(got.rows.len(), 2, "the blank CRLF line is skipped");
     assert_eq!(got.rows[0][1].1, "René 𝄞");
     assert_eq!(got.rows[0][2].1, "line1\nline2\t\"q\" \\ /");
-    assert_eq!(got.rows[1], pairs(&[("Email", "v@example.com"), ("Name", "Zoë"), ("Note", "€")]));
+    assert_eq!(
+        got.rows[1],
+        pairs(&[("Email", "v@example.com"), ("Name", "Zoë"), ("Note", "€")])
+    );
 }
 
 #[test]
 fn scalar_array() {
     let got = read("scalar-array.json").unwrap();
-    assert_eq!(got.rows, vec![pairs(&[("Email", "s@example.com"), ("Tags", "vip,newsletter,7,true,")])]);
+    assert_eq!(
+        got.rows,
+        vec![pairs(&[
+            ("Email", "s@example.com"),
+            ("Tags", "vip,newsletter,7,true,")
+        ])]
+    );
     let got = read_with(&testdata("scalar-array.json"), |b| {
         b.array_join("|");
     })
@@ -141,9 +189,21 @@ fn not_an_object_line() {
     assert_eq!(
         got.rejects,
         vec![
-            (2, "line 2: the value is a string, not an object".into(), "\"just a string\"".into()),
-            (3, "line 3: the value is an array, not an object".into(), "[{\"Email\":\"in-an-array@example.com\"}]".into()),
-            (4, "line 4: the value is a number, not an object".into(), "42".into()),
+            (
+                2,
+                "line 2: the value is a string, not an object".into(),
+                "\"just a string\"".into()
+            ),
+            (
+                3,
+                "line 3: the value is an array, not an object".into(),
+                "[{\"Email\":\"in-an-array@example.com\"}]".into()
+            ),
+            (
+                4,
+                "line 4: the value is a number, not an object".into(),
+                "42".into()
+            ),
         ]
     );
 }
@@ -151,18 +211,46 @@ fn not_an_object_line() {
 #[test]
 fn malformed_middle() {
     let err = read("malformed-middle.ndjson").unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Json { line: 3, column: 37, .. }), "{err:?}");
-    assert_eq!(err.to_string(), "line 3, column 37: expected a member name in double quotes");
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::Json {
+                line: 3,
+                column: 37,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "line 3, column 37: expected a member name in double quotes"
+    );
 }
 
 #[test]
 fn malformed_array_positions() {
     for (text, expected) in [
-        ("[{\"a\":1},\n {\"a\":2}\n {\"a\":3}]", "line 3, column 2: expected ',' or ']' after an array element"),
-        ("[{\"a\":1},]", "line 1, column 10: trailing comma before ']'"),
-        ("[{\"a\":1}", "line 1, column 9: unexpected end of input: the array is not closed"),
-        ("[{\"a\":1}] x", "line 1, column 11: trailing characters after the array"),
-        ("[{\"a\":\n\"unterminated}]", "line 2, column 16: unexpected end of input in a string"),
+        (
+            "[{\"a\":1},\n {\"a\":2}\n {\"a\":3}]",
+            "line 3, column 2: expected ',' or ']' after an array element",
+        ),
+        (
+            "[{\"a\":1},]",
+            "line 1, column 10: trailing comma before ']'",
+        ),
+        (
+            "[{\"a\":1}",
+            "line 1, column 9: unexpected end of input: the array is not closed",
+        ),
+        (
+            "[{\"a\":1}] x",
+            "line 1, column 11: trailing characters after the array",
+        ),
+        (
+            "[{\"a\":\n\"unterminated}]",
+            "line 2, column 16: unexpected end of input in a string",
+        ),
     ] {
         for cap in CAPACITIES {
             let got = ReaderBuilder::new()
@@ -170,7 +258,11 @@ fn malformed_array_positions() {
                 .format(Some(Format::Json))
                 .from_bytes(text.as_bytes().to_vec())
                 .and_then(drain);
-            assert_eq!(got.unwrap_err().to_string(), expected, "{text:?} capacity {cap}");
+            assert_eq!(
+                got.unwrap_err().to_string(),
+                expected,
+                "{text:?} capacity {cap}"
+            );
         }
     }
 }
@@ -180,8 +272,15 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let mut deep = "{\"a\":".repeat(100_000);
     deep.push('1');
     deep.push_str(&"}".repeat(100_000));
-    let err = ReaderBuilder::new().from_bytes(deep.into_bytes()).and_then(drain).unwrap_err();
-    assert!(err.to_string().contains("nesting is deeper than 128 levels"), "{err}");
+    let err = ReaderBuilder::new()
+        .from_bytes(deep.into_bytes())
+        .and_then(drain)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("nesting is deeper than 128 levels"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -191,8 +290,14 @@ fn windows_1252_and_utf16_json() {
     let mut utf16 = vec![0xFF, 0xFE];
     utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     for bytes in [cp.into_owned(), utf16] {
-        let got = ReaderBuilder::new().from_bytes(bytes).and_then(drain).unwrap();
-        assert_eq!(got.rows, vec![pairs(&[("Email", "z@example.com"), ("Name", "Zoë €")])]);
+        let got = ReaderBuilder::new()
+            .from_bytes(bytes)
+            .and_then(drain)
+            .unwrap();
+        assert_eq!(
+            got.rows,
+            vec![pairs(&[("Email", "z@example.com"), ("Name", "Zoë €")])]
+        );
     }
 }
 
@@ -242,7 +347,13 @@ fn large_arrays_stream_element_by_element() {
                 self.1.clear();
                 self.2 = 0;
                 let sep = if self.0 == 0 { "[" } else { "," };
-                self.1.extend_from_slice(format!("{sep}{{\"Email\":\"u{}@x.nl\",\"Order\":[{{\"Id\":{}}}]}}", self.0, self.0).as_bytes());
+                self.1.extend_from_slice(
+                    format!(
+                        "{sep}{{\"Email\":\"u{}@x.nl\",\"Order\":[{{\"Id\":{}}}]}}",
+                        self.0, self.0
+                    )
+                    .as_bytes(),
+                );
                 self.0 += 1;
                 if self.0 == 200_000 {
                     self.1.push(b']');
@@ -254,7 +365,11 @@ fn large_arrays_stream_element_by_element() {
             Ok(n)
         }
     }
-    let mut rdr = ReaderBuilder::new().buffer_capacity(7).format(Some(Format::Json)).from_reader(Gen(0, vec![], 0)).unwrap();
+    let mut rdr = ReaderBuilder::new()
+        .buffer_capacity(7)
+        .format(Some(Format::Json))
+        .from_reader(Gen(0, vec![], 0))
+        .unwrap();
     let mut row = Row::new();
     let mut n = 0;
     while rdr.read_row(&mut row).unwrap() {
@@ -288,7 +403,10 @@ fn json_test_suite() {
                 counts[0] += 1;
                 match result {
                     Err(e) => assert!(
-                        matches!(e.kind(), ErrorKind::Json { .. } | ErrorKind::Encoding { .. }),
+                        matches!(
+                            e.kind(),
+                            ErrorKind::Json { .. } | ErrorKind::Encoding { .. }
+                        ),
                         "{name}: {e:?}"
                     ),
                     Ok(r) => panic!("{name}: accepted: {r:?}"),
