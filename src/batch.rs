@@ -16,7 +16,7 @@ use profile_rows::Row;
 
 use crate::cli::BatchArgs;
 use crate::fail::Fail;
-use crate::input::{delimiter_name, display_name, open};
+use crate::input::{delimiter_name, display_name, open_with_progress, Progress};
 use crate::manifest::{self, BatchEntry, DataFile, Manifest, Parameters, Totals, MANIFEST};
 use crate::rejects::{Reject, RejectsFile};
 
@@ -31,7 +31,7 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
         max_rows: args.max_rows,
     };
     let name = display_name(&args.input);
-    let mut rdr = open(&args.input)?;
+    let (mut rdr, mut progress) = open_with_progress(&args.input)?;
     // A CSV header names every column up front; JSON columns appear as rows do.
     let known = (rdr.info().format == profile_rows::Format::Csv).then(|| rdr.columns());
     params.validate(known).map_err(|e| {
@@ -56,7 +56,17 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
     let tmp = temp_dir_beside(out_dir);
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp).map_err(|e| Fail::io(tmp.display(), e))?;
-    let result = write_all(args, &mut rdr, batcher, &tmp, &params, limits, name);
+    let result = write_all(
+        args,
+        &mut rdr,
+        batcher,
+        &tmp,
+        &params,
+        limits,
+        name,
+        &mut progress,
+    );
+    progress.finish();
     let (manifest, code) = match result {
         Ok(done) => done,
         Err(fail) => {
@@ -148,6 +158,7 @@ fn params(args: &BatchArgs) -> Result<ImportParams, Fail> {
 }
 
 /// Writes bodies, data files and rejects into `dir`, then the manifest.
+#[allow(clippy::too_many_arguments)]
 fn write_all(
     args: &BatchArgs,
     rdr: &mut profile_rows::RowReader,
@@ -156,6 +167,7 @@ fn write_all(
     params: &ImportParams,
     limits: Limits,
     name: &str,
+    progress: &mut Progress,
 ) -> Result<(Manifest, u8), Fail> {
     let rejects_path = dir.join("rejects.csv");
     let mut rejects = RejectsFile::create(&rejects_path).map_err(io_fail(&rejects_path))?;
@@ -196,6 +208,7 @@ fn write_all(
     loop {
         match rdr.read_row(&mut row) {
             Ok(true) => {
+                progress.row();
                 if let Some(reason) = batcher
                     .push(&row, rdr.columns(), &mut sink)
                     .map_err(batch_fail)?

@@ -20,6 +20,42 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Write size-bounded request bodies for POST /v3/imports, a rejects file and a manifest.
     Batch(BatchArgs),
+    /// Post a batch folder's bodies to Copernica in order; resumable, never twice.
+    Upload(UploadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// A folder written by `batch` (it must hold manifest.json).
+    pub dir: PathBuf,
+    /// The API's base URL.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://api.copernica.com/v3"
+    )]
+    pub base_url: String,
+    /// Check the folder and show what would be sent; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// After each post, poll the import until it has run before posting the next.
+    #[arg(long)]
+    pub wait: bool,
+    /// Tries per request (429, 5xx and broken connections are retried).
+    #[arg(long, value_name = "N", default_value_t = 6)]
+    pub tries: u32,
+    /// Seconds a request may take.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub timeout: u64,
+    /// First backoff between tries, in milliseconds; it doubles each try (up to a minute), with jitter.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub backoff_ms: u64,
+    /// Seconds between polls with --wait.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub poll_interval: f64,
+    /// Seconds to wait for one import to run with --wait.
+    #[arg(long, value_name = "SECS", default_value_t = 6 * 3600)]
+    pub wait_timeout: u64,
 }
 
 /// How to read an input: shared by the commands that read exports.

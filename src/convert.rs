@@ -10,7 +10,7 @@ use profile_rows::{Columns, Format, Input, Row, RowReader};
 
 use crate::cli::{ConvertArgs, ConvertTo};
 use crate::fail::{is_broken_pipe, Fail};
-use crate::input::{display_name, open, open_from};
+use crate::input::{display_name, open_from, open_with_progress, Progress};
 use crate::rejects::{Reject, RejectsFile};
 
 /// Rejects reported one by one on stderr; the summary counts all.
@@ -44,10 +44,10 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
         _ => None,
     };
     let reopen = || match &spool {
-        Some(s) => open_from(&args.input, Input::Path(s.path.clone())),
-        None => open(&args.input),
+        Some(s) => open_from(&args.input, Input::Path(s.path.clone())).map(|r| (r, None)),
+        None => open_with_progress(&args.input).map(|(r, p)| (r, Some(p))),
     };
-    let mut rdr = reopen()?;
+    let (mut rdr, mut progress) = reopen()?;
     let header = match (args.to, rdr.info().format) {
         (ConvertTo::Csv, Format::Json | Format::Ndjson) => {
             let mut row = Row::new();
@@ -60,7 +60,7 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
                 }
             }
             let names: Columns = rdr.columns().clone();
-            rdr = reopen()?;
+            (rdr, progress) = reopen()?;
             Some(names)
         }
         _ => None,
@@ -74,7 +74,7 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
         None => None,
     };
     let mut counts = (0, 0);
-    match convert(
+    let result = convert(
         &mut rdr,
         args.to,
         header,
@@ -82,7 +82,12 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
         &mut rejects,
         name,
         &mut counts,
-    ) {
+        progress.as_mut(),
+    );
+    if let Some(p) = &progress {
+        p.finish();
+    }
+    match result {
         Ok(()) => {}
         Err(Stop::Io(e)) if is_broken_pipe(&e) => return Ok(0),
         Err(Stop::Io(e)) => return Err(Fail::io("output", e)),
@@ -132,6 +137,7 @@ fn convert(
     rejects: &mut Option<RejectsFile>,
     name: &str,
     (rows, rejected): &mut (u64, u64),
+    mut progress: Option<&mut Progress>,
 ) -> Result<(), Stop> {
     let out = BufWriter::with_capacity(1 << 16, out);
     let delimiter = rdr.info().delimiter;
@@ -161,6 +167,9 @@ fn convert(
             Ok(true) => {
                 sink.row(&row, rdr.columns())?;
                 *rows += 1;
+                if let Some(p) = progress.as_deref_mut() {
+                    p.row();
+                }
             }
             Ok(false) => break,
             Err(e) if e.is_reject() => {

@@ -12,6 +12,7 @@ mod input;
 mod inspect;
 mod manifest;
 mod rejects;
+mod upload;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(&args),
         Command::Convert(args) => convert::run(&args),
         Command::Batch(args) => batch::run(&args),
+        Command::Upload(args) => upload::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

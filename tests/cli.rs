@@ -726,3 +726,326 @@ fn batch_from_json_explodes_orders_into_bodies() {
     assert_eq!(rejects.lines().count(), 3, "{rejects}");
     assert!(rejects.contains("1,empty key field Name,"), "{rejects}");
 }
+
+// ---- upload -----------------------------------------------------------------
+
+#[path = "support/server.rs"]
+mod server;
+
+use server::{Action, Server};
+
+const TOKEN: &str = "SECRET-t0ken/+&=";
+
+/// A batch folder of `n` bodies from a generated export.
+fn batch_folder(name: &str, rows: usize, max_rows: usize) -> PathBuf {
+    let dir = temp_dir(name);
+    let input = dir.join("export.csv");
+    let mut text = String::from("Email,Name\n");
+    for i in 0..rows {
+        text.push_str(&format!("u{i}@example.com,Name {i}\n"));
+    }
+    std::fs::write(&input, text).unwrap();
+    let out = dir.join("out");
+    let o = run(&[
+        "batch",
+        input.to_str().unwrap(),
+        "--database",
+        "9",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--max-rows",
+        &max_rows.to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    out
+}
+
+fn upload(dir: &Path, base: &str, extra: &[&str]) -> Output {
+    bin()
+        .args([
+            "upload",
+            dir.to_str().unwrap(),
+            "--base-url",
+            base,
+            "--backoff-ms",
+            "10",
+        ])
+        .args(extra)
+        .env("COPERNICA_ACCESS_TOKEN", TOKEN)
+        .output()
+        .unwrap()
+}
+
+fn bodies(dir: &Path) -> Vec<Vec<u8>> {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    manifest["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| std::fs::read(dir.join(b["file"].as_str().unwrap())).unwrap())
+        .collect()
+}
+
+/// The bodies the server accepted, in order.
+fn accepted(server: &Server) -> Vec<Vec<u8>> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.accepted)
+        .map(|r| r.body)
+        .collect()
+}
+
+fn assert_no_token(o: &Output, dir: &Path) {
+    let all = format!("{}{}", stdout(o), stderr(o));
+    assert!(!all.contains("SECRET"), "token in output: {all}");
+    if let Ok(state) = std::fs::read_to_string(dir.join("upload-state.json")) {
+        assert!(!state.contains("SECRET"));
+    }
+}
+
+#[test]
+fn upload_posts_every_body_once_in_order_through_faults() {
+    let dir = batch_folder("upload-faults", 10, 2);
+    let server = Server::start(vec![
+        Action::status(503, "busy"),
+        Action::Respond {
+            status: 429,
+            headers: vec![("Retry-After".into(), "1".into())],
+            body: String::new(),
+            delay: std::time::Duration::ZERO,
+        },
+        Action::Close,
+    ]);
+    let started = std::time::Instant::now();
+    let o = upload(&dir, &server.base(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "Retry-After: 1 was honoured"
+    );
+    assert_eq!(
+        accepted(&server),
+        bodies(&dir),
+        "each body accepted once, in order, byte for byte"
+    );
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 5 + 3, "three faults, then five bodies");
+    for r in &reqs {
+        assert_eq!(
+            r.target,
+            format!("/v3/imports?access_token={}", "SECRET-t0ken%2F%2B%26%3D")
+        );
+        assert!(r
+            .headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v == "application/json"));
+    }
+    let err = stderr(&o);
+    assert!(
+        err.contains("batch-00001.json: HTTP 503; trying again"),
+        "{err}"
+    );
+    assert!(
+        err.contains("batch-00001.json: HTTP 429; trying again in 1.0 s"),
+        "{err}"
+    );
+    assert!(err.contains("uploaded 5 batches"), "{err}");
+    assert_no_token(&o, &dir);
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("upload-state.json")).unwrap()).unwrap();
+    let ids: Vec<&str> = state["accepted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["importId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["100", "101", "102", "103", "104"]);
+
+    // A rerun sends nothing.
+    let o = upload(&dir, &server.base(), &[]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(server.requests().len(), 8);
+    assert!(stderr(&o).contains("uploaded 0 batches"), "{}", stderr(&o));
+}
+
+#[test]
+fn upload_stops_on_400_with_the_api_message_and_resumes() {
+    let dir = batch_folder("upload-resume", 8, 2);
+    let server = Server::start(vec![]);
+    // Batch 1 and 2 go through; batch 3 is refused.
+    server.push(Action::Respond {
+        status: 201,
+        headers: vec![("X-Created".into(), "/v3/import/7".into())],
+        body: String::new(),
+        delay: std::time::Duration::ZERO,
+    });
+    server.push(Action::status(200, ""));
+    server.push(Action::status(
+        400,
+        r#"{"error":{"message":"Invalid database"}}"#,
+    ));
+    let o = upload(&dir, &server.base(), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("batch-00003.json: HTTP 400 from ")
+            && err.contains("/v3/imports?access_token=***: Invalid database"),
+        "{err}"
+    );
+    assert_no_token(&o, &dir);
+    assert_eq!(accepted(&server).len(), 2);
+    // The rerun starts at batch 3 and never resends 1 or 2.
+    let o = upload(&dir, &server.base(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(accepted(&server), bodies(&dir));
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("upload-state.json")).unwrap()).unwrap();
+    assert_eq!(state["accepted"][0]["importId"], "7");
+    assert!(state["accepted"][1]["importId"].is_null());
+}
+
+#[test]
+fn upload_waits_through_a_slow_answer_without_resending() {
+    let dir = batch_folder("upload-slow", 2, 1);
+    let server = Server::start(vec![Action::Respond {
+        status: 201,
+        headers: vec![("X-Created".into(), "55".into())],
+        body: String::new(),
+        delay: std::time::Duration::from_millis(1500),
+    }]);
+    let o = upload(&dir, &server.base(), &["--timeout", "10"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(accepted(&server), bodies(&dir));
+}
+
+#[test]
+fn upload_wait_polls_the_import_and_stops_on_its_error() {
+    let dir = batch_folder("upload-wait", 4, 2);
+    let server = Server::start(vec![Action::status(201, "")]);
+    // No X-Created on the first: nothing to poll. Second: polled until finished.
+    server.push(Action::Respond {
+        status: 201,
+        headers: vec![("X-Created".into(), "8".into())],
+        body: String::new(),
+        delay: std::time::Duration::ZERO,
+    });
+    server.push(Action::status(
+        200,
+        r#"{"status":"busy","totallines":"2","processedLines":"1","lasterror":false}"#,
+    ));
+    server.push(Action::status(
+        200,
+        r#"{"status":"busy","totallines":"2","processedlines":"2","lasterror":false}"#,
+    ));
+    let o = upload(&dir, &server.base(), &["--wait", "--poll-interval", "0.05"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("import 8: busy, 1 of 2 lines processed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("import 8: busy, 2 of 2 lines processed"),
+        "{err}"
+    );
+    let gets: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.target)
+        .collect();
+    assert_eq!(gets.len(), 2);
+    assert!(gets[0].starts_with("/v3/import/8?access_token="));
+    assert_no_token(&o, &dir);
+
+    // An import that reports an error stops the run before the next batch.
+    let dir = batch_folder("upload-wait-error", 4, 2);
+    let server = Server::start(vec![
+        Action::Respond {
+            status: 201,
+            headers: vec![("X-Created".into(), "9".into())],
+            body: String::new(),
+            delay: std::time::Duration::ZERO,
+        },
+        Action::status(
+            200,
+            r#"{"status":"error","totallines":"2","processedlines":"0","lasterror":"Field Email does not exist"}"#,
+        ),
+    ]);
+    let o = upload(&dir, &server.base(), &["--wait", "--poll-interval", "0.05"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("import 9 reports an error: Field Email does not exist"),
+        "{}",
+        stderr(&o)
+    );
+    let methods: Vec<String> = server.requests().into_iter().map(|r| r.method).collect();
+    assert_eq!(
+        methods,
+        ["POST", "GET"],
+        "the second body is not posted after the error"
+    );
+}
+
+#[test]
+fn upload_refuses_incomplete_or_changed_folders_and_keeps_the_token_secret() {
+    let server = Server::start(vec![]);
+    // No manifest.
+    let dir = temp_dir("upload-nomanifest");
+    let o = upload(&dir, &server.base(), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no manifest.json"), "{}", stderr(&o));
+    // A body changed after batch.
+    let dir = batch_folder("upload-changed", 4, 2);
+    std::fs::write(dir.join("batch-00002.json"), b"{}").unwrap();
+    let o = upload(&dir, &server.base(), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("batch-00002.json: its sha256 differs from the manifest"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(server.requests().is_empty(), "nothing sent");
+    // No token.
+    let dir = batch_folder("upload-notoken", 2, 2);
+    let o = bin()
+        .args([
+            "upload",
+            dir.to_str().unwrap(),
+            "--base-url",
+            &server.base(),
+        ])
+        .env_remove("COPERNICA_ACCESS_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("COPERNICA_ACCESS_TOKEN is not set"));
+    // Dry run: no token needed, nothing sent.
+    let o = bin()
+        .args(["upload", dir.to_str().unwrap(), "--dry-run"])
+        .env_remove("COPERNICA_ACCESS_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("batch-00001.json: would post 2 rows"),
+        "{}",
+        stdout(&o)
+    );
+    // A server that is not there: the client's own error has no token either.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let o = upload(&dir, &format!("http://{closed}/v3"), &["--tries", "2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("gave up after 2 tries"),
+        "{}",
+        stderr(&o)
+    );
+    assert_no_token(&o, &dir);
+}

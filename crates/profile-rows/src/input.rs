@@ -3,6 +3,8 @@
 use std::fs::File;
 use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
@@ -63,14 +65,35 @@ pub(crate) fn ungzip(mut r: Source) -> io::Result<(Source, bool)> {
     }
 }
 
-/// Opens a file (or stdin) as plain bytes, gunzipping when needed.
-pub(crate) fn open(input: Input) -> io::Result<(Source, bool)> {
+/// Opens a file (or stdin) as plain bytes, gunzipping when needed; counts
+/// the bytes read from the input itself (before gunzip) into `counter`.
+pub(crate) fn open(input: Input, counter: Option<Arc<AtomicU64>>) -> io::Result<(Source, bool)> {
     let raw: Source = match input {
         Input::Path(p) => Box::new(File::open(&p)?),
         Input::Stdin => Box::new(io::stdin()),
         Input::Reader(r) => r,
     };
-    ungzip(raw)
+    match counter {
+        Some(counter) => ungzip(Box::new(Counting {
+            inner: raw,
+            counter,
+        })),
+        None => ungzip(raw),
+    }
+}
+
+/// Adds the bytes it reads to a shared counter (for progress bars).
+struct Counting {
+    inner: Source,
+    counter: Arc<AtomicU64>,
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Reads until `buf` is full or the end of input; returns the bytes read.

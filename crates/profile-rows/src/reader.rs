@@ -2,6 +2,8 @@
 
 use std::io::{Cursor, Read};
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 use crate::csv::{Dialect, End, Parser, Step};
 use crate::decode::{self, Decoder, EncodingInfo, EncodingRequest, Utf8Scan};
@@ -102,7 +104,7 @@ pub struct InputInfo {
 /// }
 /// # Ok::<(), profile_rows::Error>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ReaderBuilder {
     encoding: Option<String>,
     lossy: bool,
@@ -113,6 +115,7 @@ pub struct ReaderBuilder {
     has_header: bool,
     format: Option<Format>,
     array_join: String,
+    counter: Option<Arc<AtomicU64>>,
 }
 
 impl Default for ReaderBuilder {
@@ -127,7 +130,19 @@ impl Default for ReaderBuilder {
             has_header: true,
             format: None,
             array_join: ",".to_string(),
+            counter: None,
         }
+    }
+}
+
+impl std::fmt::Debug for ReaderBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReaderBuilder")
+            .field("encoding", &self.encoding)
+            .field("lossy", &self.lossy)
+            .field("delimiter", &self.delimiter)
+            .field("format", &self.format)
+            .finish_non_exhaustive()
     }
 }
 
@@ -209,6 +224,13 @@ impl ReaderBuilder {
         self
     }
 
+    /// Adds the bytes read from the input (before gunzip) to `counter`, for
+    /// progress reports from another thread or between rows.
+    pub fn count_bytes(&mut self, counter: Arc<AtomicU64>) -> &mut ReaderBuilder {
+        self.counter = Some(counter);
+        self
+    }
+
     /// Opens a file; gzip is recognised by its magic bytes.
     pub fn from_path(&self, path: impl AsRef<Path>) -> Result<RowReader> {
         self.from_input(Input::Path(path.as_ref().to_path_buf()))
@@ -235,7 +257,7 @@ impl ReaderBuilder {
             lossy: self.lossy,
         };
         let path = input.path().map(Path::to_path_buf);
-        let (src, gzip) = input::open(input)?;
+        let (src, gzip) = input::open(input, self.counter.clone())?;
         let mut src: Source = if self.capacity < DEFAULT_CAPACITY {
             Box::new(Chunked {
                 inner: src,
@@ -259,7 +281,7 @@ impl ReaderBuilder {
         let head_complete = n < STREAM_DECIDE_BYTES;
         let encoding = decode::choose(&head, req, || match &path {
             Some(p) => {
-                let (mut whole, _) = input::open(Input::Path(p.clone()))?;
+                let (mut whole, _) = input::open(Input::Path(p.clone()), None)?;
                 decode::scan_utf8(&mut whole)
             }
             None => scan_head(&head, head_complete),

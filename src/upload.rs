@@ -1,0 +1,453 @@
+//! `upload`: post a batch folder's bodies to `BASE/imports`, in order.
+//!
+//! Never twice: each accepted batch is recorded in `upload-state.json`
+//! (written to a temporary file and renamed, so it is whole or absent) before
+//! the next is sent, and a rerun skips what is recorded. The one batch in
+//! flight when a run dies has no record and is sent again by the rerun.
+//!
+//! The token: read from `COPERNICA_ACCESS_TOKEN`, put only in the URL that
+//! goes on the wire; every URL shown has `access_token=***`, and every error
+//! text from the HTTP client is scrubbed of the token before it is shown.
+
+use std::collections::hash_map::RandomState;
+use std::fs;
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, IsTerminal};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use crate::cli::UploadArgs;
+use crate::fail::Fail;
+use crate::manifest::{sha256_hex, Manifest, MANIFEST};
+
+/// The environment variable that holds the access token.
+pub const TOKEN_VAR: &str = "COPERNICA_ACCESS_TOKEN";
+const STATE: &str = "upload-state.json";
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct State {
+    /// The manifest this state belongs to.
+    manifest_sha256: String,
+    /// Accepted batches, in the order they were accepted.
+    accepted: Vec<Accepted>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Accepted {
+    file: String,
+    status: u16,
+    import_id: Option<String>,
+}
+
+impl State {
+    fn has(&self, file: &str) -> Option<&Accepted> {
+        self.accepted.iter().find(|a| a.file == file)
+    }
+
+    /// Writes the state whole: a temporary file, then a rename.
+    fn save(&self, dir: &Path) -> io::Result<()> {
+        let tmp = dir.join(format!("{STATE}.tmp"));
+        let text = serde_json::to_vec_pretty(self).map_err(io::Error::from)?;
+        {
+            let mut f = fs::File::create(&tmp)?;
+            io::Write::write_all(&mut f, &text)?;
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, dir.join(STATE))
+    }
+}
+
+/// What a request came to.
+enum Outcome {
+    Done {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// Stop: not worth retrying (a 4xx other than 429), or out of tries.
+    Fatal(String),
+}
+
+/// Sends requests with the token, retrying what may succeed later.
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+    token: String,
+    tries: u32,
+    backoff: Duration,
+}
+
+impl Client {
+    /// `BASE/PATH?access_token=TOKEN`: only ever sent, never shown.
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}/{path}?access_token={}",
+            self.base,
+            percent_encode(&self.token)
+        )
+    }
+
+    /// `BASE/PATH?access_token=***`: for people.
+    fn shown(&self, path: &str) -> String {
+        format!("{}/{path}?access_token=***", self.base)
+    }
+
+    /// Removes the token from a text, however it was encoded.
+    fn redact(&self, text: &str) -> String {
+        if self.token.is_empty() {
+            return text.to_string();
+        }
+        text.replace(&self.token, "***")
+            .replace(&percent_encode(&self.token), "***")
+    }
+
+    fn request(&self, what: &str, path: &str, body: Option<&[u8]>, log: &dyn Fn(&str)) -> Outcome {
+        let mut last = String::new();
+        for attempt in 1..=self.tries {
+            let url = self.url(path);
+            let sent = match body {
+                Some(b) => self
+                    .agent
+                    .post(&url)
+                    .header("Content-Type", "application/json")
+                    .send(b),
+                None => self
+                    .agent
+                    .get(&url)
+                    .header("Accept", "application/json")
+                    .call(),
+            };
+            let wait = match sent {
+                Ok(mut resp) => {
+                    let status = resp.status().as_u16();
+                    let headers = resp
+                        .headers()
+                        .iter()
+                        .map(|(k, v)| {
+                            (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())
+                        })
+                        .collect::<Vec<_>>();
+                    let text = resp.body_mut().read_to_string().unwrap_or_default();
+                    if (200..300).contains(&status) {
+                        return Outcome::Done {
+                            status,
+                            headers,
+                            body: text,
+                        };
+                    }
+                    if status != 429 && !(500..600).contains(&status) {
+                        return Outcome::Fatal(self.redact(&format!(
+                            "{what}: HTTP {status} from {}: {}",
+                            self.shown(path),
+                            api_message(&text)
+                        )));
+                    }
+                    last = format!("HTTP {status}");
+                    let retry_after = headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+                        .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    retry_after.unwrap_or_else(|| self.backoff(attempt))
+                }
+                Err(e) => {
+                    last = self.redact(&e.to_string());
+                    self.backoff(attempt)
+                }
+            };
+            if attempt < self.tries {
+                log(&format!(
+                    "{what}: {last}; trying again in {:.1} s ({attempt} of {} tries used)",
+                    wait.as_secs_f64(),
+                    self.tries
+                ));
+                std::thread::sleep(wait);
+            }
+        }
+        Outcome::Fatal(format!(
+            "{what}: gave up after {} tries; last: {last}",
+            self.tries
+        ))
+    }
+
+    /// Exponential backoff with jitter: base * 2^(n-1), capped, times 0.5..1.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let full = self
+            .backoff
+            .saturating_mul(1 << (attempt - 1).min(16))
+            .min(MAX_BACKOFF);
+        let jitter = (RandomState::new().build_hasher().finish() % 1000) as f64 / 2000.0 + 0.5;
+        full.mul_f64(jitter)
+    }
+}
+
+/// The API's own words from `{"error":{"message":...}}`, else the body.
+fn api_message(body: &str) -> String {
+    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
+    match parsed.as_ref().and_then(|v| v["error"]["message"].as_str()) {
+        Some(m) => m.to_string(),
+        None if body.trim().is_empty() => "(no message)".to_string(),
+        None => body.trim().chars().take(300).collect(),
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub fn run(args: &UploadArgs) -> Result<u8, Fail> {
+    let started = Instant::now();
+    let dir = &args.dir;
+    let manifest_path = dir.join(MANIFEST);
+    let manifest_bytes = fs::read(&manifest_path).map_err(|e| {
+        Fail::usage(
+            format!("{}: no {MANIFEST} ({e}): the batch set is incomplete or this is not a batch folder", dir.display()),
+            Some("run `copernica-import batch` again; it writes the manifest last"),
+        )
+    })?;
+    let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
+        .map_err(|e| Fail::usage(format!("{}: {e}", manifest_path.display()), None))?;
+    let manifest_sha = sha256_hex(&manifest_bytes);
+
+    // Every body as the manifest recorded it, before anything is sent.
+    let mut bodies = Vec::with_capacity(manifest.batches.len());
+    for b in &manifest.batches {
+        let path = dir.join(&b.file);
+        let bytes = fs::read(&path).map_err(|e| Fail::io(path.display(), e))?;
+        if sha256_hex(&bytes) != b.sha256 {
+            return Err(Fail::usage(
+                format!(
+                    "{}: its sha256 differs from the manifest: the file changed after `batch`",
+                    path.display()
+                ),
+                Some("run `copernica-import batch` again into a new folder"),
+            ));
+        }
+        bodies.push(bytes);
+    }
+
+    let mut state = match fs::read(dir.join(STATE)) {
+        Ok(bytes) => serde_json::from_slice::<State>(&bytes)
+            .map_err(|e| Fail::usage(format!("{}: {e}", dir.join(STATE).display()), None))?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => State {
+            manifest_sha256: manifest_sha.clone(),
+            accepted: Vec::new(),
+        },
+        Err(e) => return Err(Fail::io(dir.join(STATE).display(), e)),
+    };
+    if state.manifest_sha256 != manifest_sha {
+        return Err(Fail::usage(
+            format!("{}: {STATE} belongs to another manifest", dir.display()),
+            Some("this folder's batches were written again after an upload began; check what was imported before removing upload-state.json"),
+        ));
+    }
+    let base = args.base_url.trim_end_matches('/').to_string();
+    let already = manifest
+        .batches
+        .iter()
+        .filter(|b| state.has(&b.file).is_some())
+        .count();
+
+    if args.dry_run {
+        for b in &manifest.batches {
+            match state.has(&b.file) {
+                Some(a) => println!(
+                    "{}: already accepted (HTTP {}, import {})",
+                    b.file,
+                    a.status,
+                    a.import_id.as_deref().unwrap_or("?")
+                ),
+                None => println!(
+                    "{}: would post {} rows, {} bytes to {base}/imports",
+                    b.file, b.rows, b.bytes
+                ),
+            }
+        }
+        eprintln!(
+            "dry run: {} of {} batches to send, {already} already accepted; nothing was sent",
+            manifest.batches.len() - already,
+            manifest.batches.len()
+        );
+        return Ok(0);
+    }
+
+    let token = std::env::var(TOKEN_VAR).unwrap_or_default();
+    if token.trim().is_empty() {
+        return Err(Fail::usage(
+            format!("the environment variable {TOKEN_VAR} is not set"),
+            Some("export COPERNICA_ACCESS_TOKEN=... (the token never appears in output)"),
+        ));
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(args.timeout)))
+        .user_agent(concat!("copernica-import/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    let client = Client {
+        agent,
+        base: base.clone(),
+        token: token.trim().to_string(),
+        tries: args.tries.max(1),
+        backoff: Duration::from_millis(args.backoff_ms),
+    };
+
+    let bar = progress(manifest.batches.len() as u64);
+    bar.set_position(already as u64);
+    let log = |m: &str| bar.suspend(|| eprintln!("copernica-import: {m}"));
+    let mut sent = 0;
+    for (b, body) in manifest.batches.iter().zip(&bodies) {
+        if state.has(&b.file).is_some() {
+            continue;
+        }
+        bar.set_message(b.file.clone());
+        let (status, headers) = match client.request(&b.file, "imports", Some(body), &log) {
+            Outcome::Done {
+                status, headers, ..
+            } => (status, headers),
+            Outcome::Fatal(m) => {
+                bar.finish_and_clear();
+                return Err(Fail::usage(
+                    m,
+                    Some(
+                        "accepted batches are recorded; run upload again to go on where it stopped",
+                    ),
+                ));
+            }
+        };
+        let import_id = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("x-created"))
+            .map(|(_, v)| v.trim().rsplit('/').next().unwrap_or("").to_string())
+            .filter(|v| !v.is_empty());
+        state.accepted.push(Accepted {
+            file: b.file.clone(),
+            status,
+            import_id: import_id.clone(),
+        });
+        state
+            .save(dir)
+            .map_err(|e| Fail::io(dir.join(STATE).display(), e))?;
+        sent += 1;
+        log(&format!(
+            "{}: accepted (HTTP {status}{}), {} rows",
+            b.file,
+            import_id
+                .as_deref()
+                .map(|i| format!(", import {i}"))
+                .unwrap_or_default(),
+            b.rows
+        ));
+        bar.inc(1);
+        if args.wait {
+            match (&import_id, manifest.parameters.autostart) {
+                (Some(id), true) => wait_for(&client, id, args, &log).map_err(|m| {
+                    bar.finish_and_clear();
+                    Fail::usage(m, None)
+                })?,
+                (None, _) => log(&format!(
+                    "{}: no X-Created header, so nothing to wait for",
+                    b.file
+                )),
+                (_, false) => log(&format!(
+                    "{}: autostart is off, so the import does not run by itself",
+                    b.file
+                )),
+            }
+        }
+    }
+    bar.finish_and_clear();
+    eprintln!(
+        "uploaded {sent} batches to {base}/imports ({already} accepted before), in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(0)
+}
+
+/// Polls `BASE/import/ID` until the import has run; an error stops.
+fn wait_for(
+    client: &Client,
+    id: &str,
+    args: &UploadArgs,
+    log: &dyn Fn(&str),
+) -> Result<(), String> {
+    let started = Instant::now();
+    let path = format!("import/{}", percent_encode(id));
+    let what = format!("import {id}");
+    let mut shown = String::new();
+    loop {
+        let body = match client.request(&what, &path, None, log) {
+            Outcome::Done { body, .. } => body,
+            Outcome::Fatal(m) => return Err(m),
+        };
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let text = |key: &str| match &v[key] {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let status = text("status").unwrap_or_default();
+        let processed = text("processedlines")
+            .or_else(|| text("processedLines"))
+            .unwrap_or_default();
+        let total = text("totallines")
+            .or_else(|| text("totalLines"))
+            .unwrap_or_default();
+        if let Some(err) = text("lasterror").filter(|e| !e.trim().is_empty()) {
+            return Err(format!("{what} reports an error: {err}"));
+        }
+        let lower = status.to_ascii_lowercase();
+        if lower.contains("error") || lower.contains("fail") {
+            return Err(format!("{what} has status {status:?}"));
+        }
+        let line = format!("{what}: {status}, {processed} of {total} lines processed");
+        if line != shown {
+            log(&line);
+            shown = line;
+        }
+        let (p, t) = (processed.parse::<u64>().ok(), total.parse::<u64>().ok());
+        let finished = ["finish", "complete", "done"]
+            .iter()
+            .any(|w| lower.contains(w))
+            || matches!((p, t), (Some(p), Some(t)) if t > 0 && p >= t);
+        if finished {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(args.wait_timeout) {
+            return Err(format!(
+                "{what}: still not run after {} s",
+                args.wait_timeout
+            ));
+        }
+        std::thread::sleep(Duration::from_secs_f64(args.poll_interval.max(0.01)));
+    }
+}
+
+/// Batches sent, on stderr when it is a terminal.
+fn progress(len: u64) -> ProgressBar {
+    let target = if io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), target);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} batches {msg} [{elapsed}]")
+            .expect("a valid template"),
+    );
+    bar
+}
