@@ -58,24 +58,56 @@ fn escape_byte(b: u8) -> ([u8; 6], usize) {
     ([b'\\', second, 0, 0, 0, 0], 2)
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any of the 8 bytes in `x` is `"`, `\\` or below 0x20. Exact: the
+/// classic "has zero byte" and "has byte less than n" word tricks.
+#[inline]
+fn word_needs_escape(x: u64) -> bool {
+    let control = x.wrapping_sub(ONES * 0x20) & !x;
+    let q = x ^ (ONES * u64::from(b'"'));
+    let quote = q.wrapping_sub(ONES) & !q;
+    let b = x ^ (ONES * u64::from(b'\\'));
+    let backslash = b.wrapping_sub(ONES) & !b;
+    (control | quote | backslash) & HIGHS != 0
+}
+
 /// Appends `s` escaped for a JSON string (without quotes); with `twice`,
 /// escaped again, as text inside a string inside a string.
+///
+/// Clean text is checked 8 bytes at a time and copied in one piece; only
+/// the word that holds a byte to escape is looked at byte by byte.
 fn escape(out: &mut Vec<u8>, s: &[u8], twice: bool) {
-    let mut start = 0;
-    for (i, &b) in s.iter().enumerate() {
-        if !NEEDS_ESCAPE[b as usize] {
+    let (mut start, mut i, n) = (0, 0, s.len());
+    loop {
+        while let Some(word) = s.get(i..i + 8) {
+            if word_needs_escape(u64::from_le_bytes(word.try_into().expect("8 bytes"))) {
+                break;
+            }
+            i += 8;
+        }
+        let stop = (i + 8).min(n);
+        while i < stop && !NEEDS_ESCAPE[s[i] as usize] {
+            i += 1;
+        }
+        if i == n {
+            break;
+        }
+        if i == stop {
             continue;
         }
         out.extend_from_slice(&s[start..i]);
-        let (esc, len) = escape_byte(b);
+        let (esc, len) = escape_byte(s[i]);
         for &c in &esc[..len] {
-            // Of an escape's bytes only `\` and `"` need escaping again.
+            // Of an escape's bytes only `\\` and `"` need escaping again.
             if twice && (c == b'\\' || c == b'"') {
                 out.push(b'\\');
             }
             out.push(c);
         }
-        start = i + 1;
+        i += 1;
+        start = i;
     }
     out.extend_from_slice(&s[start..]);
 }
@@ -165,6 +197,31 @@ mod tests {
                 value,
                 "{twice}"
             );
+        }
+    }
+
+    #[test]
+    fn word_check_agrees_with_the_table_for_every_byte_at_every_place() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut w = *b"abcdefgh";
+                w[at] = b;
+                let x = u64::from_le_bytes(w);
+                assert_eq!(
+                    word_needs_escape(x),
+                    NEEDS_ESCAPE[b as usize],
+                    "byte {b:#x} at {at}"
+                );
+            }
+        }
+        // Neighbours that borrow across bytes must not hide or fake a hit.
+        for w in [
+            [0x21u8; 8],
+            [0x20; 8],
+            [0x1f, 0xff, 0x23, 0x5b, 0x5d, 0x80, 0x01, 0x21],
+        ] {
+            let expected = w.iter().any(|&b| NEEDS_ESCAPE[b as usize]);
+            assert_eq!(word_needs_escape(u64::from_le_bytes(w)), expected, "{w:?}");
         }
     }
 
