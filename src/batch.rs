@@ -7,6 +7,8 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
 use std::time::Instant;
 
 use import_batches::{
@@ -113,6 +115,146 @@ fn temp_dir_beside(dir: &Path) -> PathBuf {
     parent.join(format!(".{name}.partial-{}", std::process::id()))
 }
 
+/// A finished batch, owned, on its way to the disk.
+struct Job {
+    file: String,
+    body: Vec<u8>,
+    data: Option<(String, Vec<u8>)>,
+    rows: usize,
+    first_line: u64,
+    last_line: u64,
+}
+
+/// Writes each body (and data file) and hashes it for the manifest.
+fn write_job(dir: &Path, job: &Job) -> io::Result<BatchEntry> {
+    fs::write(dir.join(&job.file), &job.body)?;
+    let data_file = match &job.data {
+        Some((name, data)) => {
+            fs::write(dir.join(name), data)?;
+            Some(DataFile {
+                file: name.clone(),
+                bytes: data.len(),
+                sha256: manifest::sha256_hex(data),
+            })
+        }
+        None => None,
+    };
+    Ok(BatchEntry {
+        file: job.file.clone(),
+        rows: job.rows,
+        bytes: job.body.len(),
+        sha256: manifest::sha256_hex(&job.body),
+        first_line: job.first_line,
+        last_line: job.last_line,
+        data_file,
+    })
+}
+
+/// Writing and hashing, inline or on a thread of its own. With a thread,
+/// one body waits in the channel while another is written, so memory stays
+/// a few bodies, and buffers go back to be reused.
+enum Writer<'d> {
+    Inline {
+        dir: &'d Path,
+        entries: Vec<BatchEntry>,
+    },
+    Thread {
+        jobs: Option<mpsc::SyncSender<Job>>,
+        spare: mpsc::Receiver<Vec<u8>>,
+        handle: Option<thread::JoinHandle<io::Result<Vec<BatchEntry>>>>,
+    },
+}
+
+impl<'d> Writer<'d> {
+    fn new(dir: &'d Path, threads: usize) -> Writer<'d> {
+        if threads < 2 {
+            return Writer::Inline {
+                dir,
+                entries: Vec::new(),
+            };
+        }
+        let (jobs, inbox) = mpsc::sync_channel::<Job>(1);
+        let (give_back, spare) = mpsc::sync_channel::<Vec<u8>>(4);
+        let dir = dir.to_path_buf();
+        let handle = thread::spawn(move || {
+            let mut entries = Vec::new();
+            for job in inbox {
+                entries.push(write_job(&dir, &job)?);
+                let _ = give_back.try_send(job.body);
+                if let Some((_, data)) = job.data {
+                    let _ = give_back.try_send(data);
+                }
+            }
+            Ok(entries)
+        });
+        Writer::Thread {
+            jobs: Some(jobs),
+            spare,
+            handle: Some(handle),
+        }
+    }
+
+    fn batch(&mut self, b: &Batch<'_>) -> io::Result<()> {
+        let owned = |bytes: &[u8], spare: Option<&mpsc::Receiver<Vec<u8>>>| {
+            let mut v = spare.and_then(|s| s.try_recv().ok()).unwrap_or_default();
+            v.clear();
+            v.extend_from_slice(bytes);
+            v
+        };
+        let spare = match self {
+            Writer::Thread { spare, .. } => Some(&*spare),
+            Writer::Inline { .. } => None,
+        };
+        let job = Job {
+            file: import_batches::file_name(b.part, "json"),
+            body: owned(b.body, spare),
+            data: b
+                .data
+                .map(|(name, data)| (name.to_string(), owned(data, spare))),
+            rows: b.rows,
+            first_line: b.first_line,
+            last_line: b.last_line,
+        };
+        match self {
+            Writer::Inline { dir, entries } => {
+                entries.push(write_job(dir, &job)?);
+                Ok(())
+            }
+            Writer::Thread { jobs, .. } => match jobs.as_ref().map(|j| j.send(job)) {
+                Some(Ok(())) => Ok(()),
+                // The writer stopped: its own error comes from finish().
+                _ => Err(self.stop_error()),
+            },
+        }
+    }
+
+    fn stop_error(&mut self) -> io::Error {
+        match self.finish_inner() {
+            Err(e) => e,
+            Ok(_) => io::Error::other("the writer thread stopped"),
+        }
+    }
+
+    fn finish_inner(&mut self) -> io::Result<Vec<BatchEntry>> {
+        match self {
+            Writer::Inline { entries, .. } => Ok(std::mem::take(entries)),
+            Writer::Thread { jobs, handle, .. } => {
+                drop(jobs.take());
+                match handle.take().map(|h| h.join()) {
+                    Some(Ok(result)) => result,
+                    Some(Err(_)) => Err(io::Error::other("the writer thread panicked")),
+                    None => Err(io::Error::other("the writer thread stopped")),
+                }
+            }
+        }
+    }
+
+    /// Waits for the last write; the manifest entries in order.
+    fn finish(mut self) -> io::Result<Vec<BatchEntry>> {
+        self.finish_inner()
+    }
+}
+
 fn io_fail(path: &Path) -> impl Fn(io::Error) -> Fail + '_ {
     move |e| Fail::io(path.display(), e)
 }
@@ -171,32 +313,8 @@ fn write_all(
 ) -> Result<(Manifest, u8), Fail> {
     let rejects_path = dir.join("rejects.csv");
     let mut rejects = RejectsFile::create(&rejects_path).map_err(io_fail(&rejects_path))?;
-    let mut entries: Vec<BatchEntry> = Vec::new();
-    let mut sink = |b: &Batch<'_>| -> io::Result<()> {
-        let file = import_batches::file_name(b.part, "json");
-        fs::write(dir.join(&file), b.body)?;
-        let data_file = match b.data {
-            Some((data_name, data)) => {
-                fs::write(dir.join(data_name), data)?;
-                Some(DataFile {
-                    file: data_name.to_string(),
-                    bytes: data.len(),
-                    sha256: manifest::sha256_hex(data),
-                })
-            }
-            None => None,
-        };
-        entries.push(BatchEntry {
-            file,
-            rows: b.rows,
-            bytes: b.body.len(),
-            sha256: manifest::sha256_hex(b.body),
-            first_line: b.first_line,
-            last_line: b.last_line,
-            data_file,
-        });
-        Ok(())
-    };
+    let mut writer = Writer::new(dir, args.threads);
+    let mut sink = |b: &Batch<'_>| writer.batch(b);
     let delimiter = rdr.info().delimiter;
     let mut row = Row::new();
     let mut rejected = 0u64;
@@ -230,6 +348,7 @@ fn write_all(
         }
     }
     let summary = batcher.finish(&mut sink).map_err(batch_fail)?;
+    let entries = writer.finish().map_err(|e| Fail::io(dir.display(), e))?;
     rejects.finish().map_err(io_fail(&rejects_path))?;
     let totals = Totals {
         batches: entries.len(),

@@ -168,6 +168,15 @@ pub struct BatchArgs {
     /// Exit 1 when any row was rejected.
     #[arg(long)]
     pub strict: bool,
+    /// Threads: 1 does everything in one; 2 or more write and hash bodies
+    /// beside parsing and rendering. The output is the same either way.
+    #[arg(long, value_name = "N", default_value_t = default_threads())]
+    pub threads: usize,
+}
+
+/// The cores this process may use.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// `,` `;` `|` `tab` `\t` or any single ASCII byte.

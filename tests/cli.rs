@@ -1049,3 +1049,53 @@ fn upload_refuses_incomplete_or_changed_folders_and_keeps_the_token_secret() {
     );
     assert_no_token(&o, &dir);
 }
+
+#[test]
+fn batch_output_is_the_same_with_one_thread_and_with_several() {
+    let dir = temp_dir("threads");
+    let input = dir.join("in.ndjson");
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!(
+            "{{\"Email\":\"u{}@x.nl\",\"Note\":\"n \\\"{i}\\\"\\n\",\"Order\":[{{\"OrderID\":\"{i}\"}},{{\"OrderID\":\"{i}b\"}}]}}\n",
+            i / 3
+        ));
+    }
+    std::fs::write(&input, text).unwrap();
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "4"] {
+        let out = dir.join(format!("out{threads}"));
+        let o = run(&[
+            "batch",
+            input.to_str().unwrap(),
+            "--database",
+            "1",
+            "--out-dir",
+            out.to_str().unwrap(),
+            "--max-bytes",
+            "20KB",
+            "--key-fields",
+            "Email",
+            "--action",
+            "update",
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        assert!(files.len() > 20);
+        outputs.push(files);
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
+}
