@@ -125,14 +125,25 @@ struct Job {
     last_line: u64,
 }
 
-/// Writes each body (and data file) and hashes it for the manifest.
+/// Writes a job's body (and data file) and hashes it for the manifest.
 fn write_job(dir: &Path, job: &Job) -> io::Result<BatchEntry> {
-    fs::write(dir.join(&job.file), &job.body)?;
-    let data_file = match &job.data {
+    let data = job.data.as_ref().map(|(n, d)| (n.as_str(), d.as_slice()));
+    write_entry(dir, job, &job.body, data)
+}
+
+/// Writes `body` (and the data file) under the job's names; its manifest entry.
+fn write_entry(
+    dir: &Path,
+    job: &Job,
+    body: &[u8],
+    data: Option<(&str, &[u8])>,
+) -> io::Result<BatchEntry> {
+    fs::write(dir.join(&job.file), body)?;
+    let data_file = match data {
         Some((name, data)) => {
             fs::write(dir.join(name), data)?;
             Some(DataFile {
-                file: name.clone(),
+                file: name.to_string(),
                 bytes: data.len(),
                 sha256: manifest::sha256_hex(data),
             })
@@ -142,8 +153,8 @@ fn write_job(dir: &Path, job: &Job) -> io::Result<BatchEntry> {
     Ok(BatchEntry {
         file: job.file.clone(),
         rows: job.rows,
-        bytes: job.body.len(),
-        sha256: manifest::sha256_hex(&job.body),
+        bytes: body.len(),
+        sha256: manifest::sha256_hex(body),
         first_line: job.first_line,
         last_line: job.last_line,
         data_file,
@@ -195,36 +206,35 @@ impl<'d> Writer<'d> {
     }
 
     fn batch(&mut self, b: &Batch<'_>) -> io::Result<()> {
-        let owned = |bytes: &[u8], spare: Option<&mpsc::Receiver<Vec<u8>>>| {
-            let mut v = spare.and_then(|s| s.try_recv().ok()).unwrap_or_default();
-            v.clear();
-            v.extend_from_slice(bytes);
-            v
-        };
-        let spare = match self {
-            Writer::Thread { spare, .. } => Some(&*spare),
-            Writer::Inline { .. } => None,
-        };
-        let job = Job {
+        let job = |body: Vec<u8>, data: Option<(String, Vec<u8>)>| Job {
             file: import_batches::file_name(b.part, "json"),
-            body: owned(b.body, spare),
-            data: b
-                .data
-                .map(|(name, data)| (name.to_string(), owned(data, spare))),
+            body,
+            data,
             rows: b.rows,
             first_line: b.first_line,
             last_line: b.last_line,
         };
         match self {
             Writer::Inline { dir, entries } => {
-                entries.push(write_job(dir, &job)?);
+                // Written from the batcher's own buffer: no copy.
+                entries.push(write_entry(dir, &job(Vec::new(), None), b.body, b.data)?);
                 Ok(())
             }
-            Writer::Thread { jobs, .. } => match jobs.as_ref().map(|j| j.send(job)) {
-                Some(Ok(())) => Ok(()),
-                // The writer stopped: its own error comes from finish().
-                _ => Err(self.stop_error()),
-            },
+            Writer::Thread { jobs, spare, .. } => {
+                let owned = |bytes: &[u8]| {
+                    let mut v = spare.try_recv().unwrap_or_default();
+                    v.clear();
+                    v.extend_from_slice(bytes);
+                    v
+                };
+                let data = b.data.map(|(name, data)| (name.to_string(), owned(data)));
+                let sent = jobs.as_ref().map(|j| j.send(job(owned(b.body), data)));
+                match sent {
+                    Some(Ok(())) => Ok(()),
+                    // The writer stopped: its own error comes from finish().
+                    _ => Err(self.stop_error()),
+                }
+            }
         }
     }
 

@@ -41,6 +41,8 @@ pub struct EncodingInfo {
     pub detection: Detection,
     /// Length of the byte order mark that was stripped (0 when none).
     pub bom_len: usize,
+    /// The whole input was checked (a file, not a stream).
+    pub whole_file_checked: bool,
 }
 
 impl EncodingInfo {
@@ -89,6 +91,10 @@ pub(crate) enum Utf8Scan {
 }
 
 /// Checks a whole stream for UTF-8, in bounded memory.
+///
+/// This pass reads every byte of a file before the real read, so it uses
+/// `simdutf8` (several times std's speed on non-ASCII text); std's validator
+/// runs only where the answer is no, to find the exact offset.
 pub(crate) fn scan_utf8(r: &mut dyn Read) -> io::Result<Utf8Scan> {
     let mut buf = vec![0u8; 1 << 16];
     let (mut carry, mut base, mut lines, mut multibyte) = (0usize, 0u64, 1u64, false);
@@ -96,28 +102,27 @@ pub(crate) fn scan_utf8(r: &mut dyn Read) -> io::Result<Utf8Scan> {
         let n = read_full(r, &mut buf[carry..])?;
         let len = carry + n;
         let eof = n == 0 || len < buf.len();
-        match std::str::from_utf8(&buf[..len]) {
-            Ok(s) => {
-                multibyte |= !s.is_ascii();
-                lines += memchr::memchr_iter(b'\n', s.as_bytes()).count() as u64;
-                carry = 0;
+        let chunk = &buf[..len];
+        if simdutf8::basic::from_utf8(chunk).is_ok() {
+            multibyte = multibyte || !chunk.is_ascii();
+            lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+            carry = 0;
+        } else {
+            let e = std::str::from_utf8(chunk).expect_err("simdutf8 said invalid");
+            let good = &chunk[..e.valid_up_to()];
+            multibyte = multibyte || !good.is_ascii();
+            lines += memchr::memchr_iter(b'\n', good).count() as u64;
+            if e.error_len().is_some() || eof {
+                return Ok(Utf8Scan::Invalid {
+                    byte: base + e.valid_up_to() as u64,
+                    line: lines,
+                    multibyte_before: multibyte,
+                });
             }
-            Err(e) => {
-                let good = &buf[..e.valid_up_to()];
-                multibyte |= !good.is_ascii();
-                lines += memchr::memchr_iter(b'\n', good).count() as u64;
-                if e.error_len().is_some() || eof {
-                    return Ok(Utf8Scan::Invalid {
-                        byte: base + e.valid_up_to() as u64,
-                        line: lines,
-                        multibyte_before: multibyte,
-                    });
-                }
-                carry = len - e.valid_up_to();
-                buf.copy_within(e.valid_up_to()..len, 0);
-                base += e.valid_up_to() as u64;
-                continue;
-            }
+            carry = len - e.valid_up_to();
+            buf.copy_within(e.valid_up_to()..len, 0);
+            base += e.valid_up_to() as u64;
+            continue;
         }
         base += len as u64;
         if eof {
@@ -128,17 +133,18 @@ pub(crate) fn scan_utf8(r: &mut dyn Read) -> io::Result<Utf8Scan> {
 
 /// Chooses the encoding: a BOM decides (as in the WHATWG decode algorithm),
 /// then the caller's label, then UTF-8 validity of `scan` (the whole file, or
-/// for a stream the head of it), else windows-1252.
+/// for a stream the head of it: `scan` says which), else windows-1252.
 pub(crate) fn choose(
     head: &[u8],
     req: EncodingRequest,
-    scan: impl FnOnce() -> io::Result<Utf8Scan>,
+    scan: impl FnOnce() -> io::Result<(Utf8Scan, bool)>,
 ) -> Result<EncodingInfo> {
     if let Some((encoding, bom_len)) = bom_of(head) {
         return Ok(EncodingInfo {
             encoding,
             detection: Detection::Bom,
             bom_len,
+            whole_file_checked: false,
         });
     }
     if let Some(encoding) = req.label {
@@ -146,14 +152,17 @@ pub(crate) fn choose(
             encoding,
             detection: Detection::Label,
             bom_len: 0,
+            whole_file_checked: false,
         });
     }
+    let (scan, whole_file_checked) = scan()?;
     let info = |encoding, detection| EncodingInfo {
         encoding,
         detection,
         bom_len: 0,
+        whole_file_checked,
     };
-    match scan()? {
+    match scan {
         Utf8Scan::Valid => Ok(info(UTF_8, Detection::ValidUtf8)),
         Utf8Scan::Invalid {
             byte,
@@ -174,6 +183,10 @@ pub(crate) struct BadSequence {
 enum Kind {
     /// Validate in place.
     Utf8,
+    /// Already proved valid UTF-8 by a scan of the whole file: pass through.
+    /// (Rows are still checked when they become strings, so a file that
+    /// changes under us gives an error, not bad text.)
+    Trusted,
     /// Through encoding_rs from `raw`.
     Transcode {
         dec: encoding_rs::Decoder,
@@ -214,7 +227,12 @@ impl Decoder {
     /// `src` starts after the BOM of `info` (if any).
     pub(crate) fn new(src: Source, info: EncodingInfo, lossy: bool, capacity: usize) -> Decoder {
         let capacity = capacity.max(MIN_BUF);
-        let kind = if info.encoding == UTF_8 && !lossy {
+        let kind = if info.encoding == UTF_8
+            && info.detection == Detection::ValidUtf8
+            && info.whole_file_checked
+        {
+            Kind::Trusted
+        } else if info.encoding == UTF_8 && !lossy {
             Kind::Utf8
         } else {
             Kind::Transcode {
@@ -305,6 +323,19 @@ impl Decoder {
             }
             let start = self.end;
             match &mut self.kind {
+                Kind::Trusted => {
+                    if self.filled == self.buf.len() {
+                        let len = self.buf.len();
+                        self.buf.resize(len * 2, 0);
+                    }
+                    let n = read_some(&mut self.src, &mut self.buf[self.filled..])?;
+                    if n == 0 {
+                        self.eof = true;
+                        return Ok(());
+                    }
+                    self.filled += n;
+                    self.end = self.filled;
+                }
                 Kind::Utf8 => {
                     if self.filled == self.buf.len() {
                         // Only when a caller keeps more than the buffer holds.
@@ -408,6 +439,7 @@ mod tests {
             encoding: enc,
             detection: Detection::Label,
             bom_len: 0,
+            whole_file_checked: false,
         };
         let src: Source = Box::new(crate::testutil::Chunked::new(bytes.to_vec(), cap));
         let mut d = Decoder::new(src, info, lossy, cap);

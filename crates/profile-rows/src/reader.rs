@@ -282,9 +282,9 @@ impl ReaderBuilder {
         let encoding = decode::choose(&head, req, || match &path {
             Some(p) => {
                 let (mut whole, _) = input::open(Input::Path(p.clone()), None)?;
-                decode::scan_utf8(&mut whole)
+                Ok((decode::scan_utf8(&mut whole)?, true))
             }
-            None => scan_head(&head, head_complete),
+            None => Ok((scan_head(&head, head_complete)?, false)),
         })?;
         head.drain(..encoding.bom_len);
         let src: Source = Box::new(Cursor::new(head).chain(src));
@@ -435,11 +435,23 @@ impl RowReader {
         row.ends.clear();
         row.cols.clear();
         let got = self.read_record(&mut text, &mut row.ends);
-        row.text = String::from_utf8(text)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         let (line, byte) = self.parser().record_start();
         row.line = line;
         row.byte = byte;
+        row.text = match String::from_utf8(text) {
+            Ok(t) => t,
+            Err(e) => {
+                // Only when a file proved valid changed while being read.
+                row.text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                got?;
+                return Err(ErrorKind::Encoding {
+                    encoding: self.info.encoding.name(),
+                    line,
+                    byte,
+                }
+                .into());
+            }
+        };
         if !got? {
             return Ok(false);
         }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Peer comparison: generates deterministic exports, builds the baselines in
+# the same run, and times copernica-import batch against them (and xsv and
+# Miller where installed). Medians of RUNS runs; MB/s of input; peak RSS.
+#
+#   benches/compare.sh [SIZE_MB ...]      default: 1000
+#   RUNS=3 WORK=target/compare benches/compare.sh 100 1000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("${@:-1000}")
+runs=${RUNS:-3}
+work=${WORK:-target/compare}
+mkdir -p "$work"
+
+cargo build --release -q --bin copernica-import --example gen_exports --example baseline_csv --example baseline_ndjson
+bin=target/release
+ci="$bin/copernica-import"
+
+# median of the numbers on stdin
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# run NAME BASELINE_SECONDS -- command...: prints a table row, sets LAST_SECS
+run() {
+  local name=$1 base=$2; shift 3
+  local secs=() rss=()
+  for _ in $(seq "$runs"); do
+    rm -rf "$work/out"
+    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || { echo "$name failed:"; cat "$work/err"; return 1; }
+    read -r s m < "$work/time"
+    secs+=("$s"); rss+=("$m")
+  done
+  LAST_SECS=$(printf '%s\n' "${secs[@]}" | median)
+  local kb; kb=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
+  local mbs; mbs=$(awk -v b="$bytes" -v s="$LAST_SECS" 'BEGIN {printf "%.0f", b / 1e6 / s}')
+  local ratio="-"
+  [ "$base" != "-" ] && ratio=$(awk -v a="$base" -v s="$LAST_SECS" 'BEGIN {printf "%.2fx", a / s}')
+  printf '| %-44s | %8s s | %7s MB/s | %7s | %8.1f MiB |\n' "$name" "$LAST_SECS" "$mbs" "$ratio" "$(awk -v k="$kb" 'BEGIN {print k / 1024}')"
+}
+
+echo "# $(date -u +%Y-%m-%d) on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), runs: $runs (median)"
+for mb in "${sizes[@]}"; do
+  p="$work/export-${mb}MB"
+  [ -f "$p.json" ] || "$bin/examples/gen_exports" "$p" "$mb"
+  cat "$p".* > /dev/null   # page cache warm
+  echo
+  echo "## ${mb} MB input"
+  echo
+  echo "| program | median | input rate | vs baseline | peak RSS |"
+  echo "|---|---:|---:|---:|---:|"
+  bytes=$(stat -c %s "$p.csv")
+  run "baseline: csv ByteRecord read (UTF-8 CSV)" - -- "$bin/examples/baseline_csv" "$p.csv"
+  csv_base=$LAST_SECS
+  run "batch UTF-8 CSV -> json bodies" "$csv_base" -- "$ci" batch "$p.csv" --database 1 --out-dir "$work/out"
+  run "batch UTF-8 CSV -> json bodies, 1 thread" "$csv_base" -- "$ci" batch "$p.csv" --database 1 --out-dir "$work/out" --threads 1
+  run "batch UTF-8 CSV -> csv bodies" "$csv_base" -- "$ci" batch "$p.csv" --database 1 --out-dir "$work/out" --source-format csv
+  run "inspect UTF-8 CSV (read only)" "$csv_base" -- "$ci" inspect "$p.csv"
+  bytes=$(stat -c %s "$p.cp1252.csv")
+  run "batch windows-1252 CSV (;) -> json bodies" "$csv_base" -- "$ci" batch "$p.cp1252.csv" --database 1 --out-dir "$work/out"
+  bytes=$(stat -c %s "$p.csv")
+  if command -v xsv >/dev/null; then
+    run "xsv split -s 100000" "$csv_base" -- sh -c "mkdir -p $work/out && xsv split -s 100000 $work/out $p.csv"
+  fi
+  if command -v mlr >/dev/null; then
+    run "mlr --icsv --ojson cat" "$csv_base" -- sh -c "mlr --icsv --ojson cat $p.csv > /dev/null"
+  fi
+  bytes=$(stat -c %s "$p.ndjson")
+  run "baseline: serde_json Value per NDJSON line" - -- "$bin/examples/baseline_ndjson" "$p.ndjson"
+  nd_base=$LAST_SECS
+  run "batch NDJSON (nested orders) -> json bodies" "$nd_base" -- "$ci" batch "$p.ndjson" --database 1 --out-dir "$work/out"
+  nd_ours=$LAST_SECS
+  bytes=$(stat -c %s "$p.json")
+  run "batch JSON array -> json bodies" "$nd_ours" -- "$ci" batch "$p.json" --database 1 --out-dir "$work/out"
+  echo "  (the JSON array row's ratio is against our NDJSON figure)"
+  if command -v mlr >/dev/null; then
+    bytes=$(stat -c %s "$p.ndjson")
+    run "mlr --ijsonl --ocsv cat" "$nd_base" -- sh -c "mlr --ijsonl --ocsv cat $p.ndjson > /dev/null"
+  fi
+done
+rm -rf "$work/out"
