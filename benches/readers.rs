@@ -33,6 +33,24 @@ fn export(rows: usize, delimiter: char) -> String {
     s
 }
 
+/// The same contacts as NDJSON, each with its one order nested.
+fn ndjson(rows: usize) -> String {
+    let mut s = String::new();
+    for i in 0..rows {
+        let note = if i % 10 == 0 {
+            r#"Bezorgen bij de buren, \"niet\" aanbellen\nDank je, Zo\u00eb"#
+        } else {
+            "geen"
+        };
+        s.push_str(&format!(
+            "{{\"Email\":\"user{i}@example.com\",\"FirstName\":\"Anne\",\"LastName\":\"de Vries\",\"City\":\"Utrecht\",\"Order\":[{{\"OrderID\":\"A-{i}\",\"Total\":{}.{:02},\"Note\":\"{note}\"}}]}}\n",
+            i % 500,
+            i % 100
+        ));
+    }
+    s
+}
+
 fn read_rows(bytes: &[u8]) -> usize {
     let mut rdr = ReaderBuilder::new().from_bytes(bytes.to_vec()).unwrap();
     let mut row = Row::new();
@@ -66,5 +84,21 @@ fn csv_readers(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, csv_readers);
+fn json_readers(c: &mut Criterion) {
+    let mut group = c.benchmark_group("json_read");
+    for rows in [1_000usize, 100_000] {
+        let nd = ndjson(rows);
+        let array = format!("[{}]", nd.trim_end().replace('\n', ","));
+        for (name, text) in [("ndjson", nd), ("array", array)] {
+            let bytes = text.into_bytes();
+            group.throughput(Throughput::Bytes(bytes.len() as u64));
+            group.bench_with_input(BenchmarkId::new(name, rows), &bytes, |b, bytes| {
+                b.iter(|| assert_eq!(read_rows(bytes), rows))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, csv_readers, json_readers);
 criterion_main!(benches);

@@ -166,6 +166,13 @@ impl Arena {
     }
 }
 
+#[derive(Default)]
+struct Alone {
+    payload: Vec<u8>,
+    offsets: Vec<usize>,
+    cols: Vec<usize>,
+}
+
 /// The head of a body: the parameters, borrowed.
 #[derive(Serialize)]
 struct Head<'a> {
@@ -223,6 +230,10 @@ pub struct Batcher {
     lookup: Vec<usize>,
     body: Vec<u8>,
     data_name: String,
+    /// Spare buffers for trying a row alone.
+    alone: Alone,
+    /// The open batch's name, `NAME (part N)`, rebuilt in place.
+    part_name: String,
     summary: Summary,
     csv_escape_warned: bool,
 }
@@ -291,6 +302,8 @@ impl Batcher {
             lookup: Vec::new(),
             body: Vec::new(),
             data_name: String::new(),
+            alone: Alone::default(),
+            part_name: String::new(),
             summary: Summary::default(),
             csv_escape_warned: false,
         };
@@ -514,10 +527,14 @@ impl Batcher {
         self.cols.clear();
     }
 
-    /// Whether row `idx` fits in an empty batch of its own.
+    /// Whether row `idx` fits in an empty batch of its own. Renders into
+    /// spare buffers, so the open batch is untouched and nothing is allocated
+    /// once they have grown.
     fn fits_alone(&mut self, idx: usize) -> bool {
-        let (saved_cols, saved_payload) = (self.cols.clone(), std::mem::take(&mut self.payload));
-        let saved_offsets = std::mem::take(&mut self.row_offsets);
+        std::mem::swap(&mut self.payload, &mut self.alone.payload);
+        std::mem::swap(&mut self.row_offsets, &mut self.alone.offsets);
+        self.alone.cols.clear();
+        self.alone.cols.extend_from_slice(&self.cols);
         self.cols_reset();
         self.part += 1;
         for f in self.arena.fields(idx) {
@@ -528,11 +545,11 @@ impl Batcher {
         let fits = self.payload.len() + self.tail_reserve() <= self.limits.max_bytes;
         self.part -= 1;
         self.cols_reset();
-        for c in saved_cols {
-            self.add_col(c);
+        for i in 0..self.alone.cols.len() {
+            self.add_col(self.alone.cols[i]);
         }
-        self.payload = saved_payload;
-        self.row_offsets = saved_offsets;
+        std::mem::swap(&mut self.payload, &mut self.alone.payload);
+        std::mem::swap(&mut self.row_offsets, &mut self.alone.offsets);
         fits
     }
 
@@ -603,7 +620,10 @@ impl Batcher {
     }
 
     fn render_head(&mut self, out_body: bool) {
-        let name = format!("{} (part {})", self.params.name, self.part);
+        use std::fmt::Write;
+        self.part_name.clear();
+        let _ = write!(self.part_name, "{} (part {})", self.params.name, self.part);
+        let name = self.part_name.as_str();
         let delim = [self.params.csv_delimiter];
         let csv = self.params.source_format == SourceFormat::Csv;
         let location = self
@@ -612,7 +632,7 @@ impl Batcher {
             .map(|base| format!("{base}/{}", file_name(self.part, self.ext())));
         let head = Head {
             database: self.params.database,
-            name: &name,
+            name,
             followups: self.params.followups,
             autostart: self.params.autostart,
             action: self.params.action,
