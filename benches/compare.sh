@@ -5,6 +5,7 @@
 #
 #   benches/compare.sh [SIZE_MB ...]      default: 1000
 #   RUNS=3 WORK=target/compare benches/compare.sh 100 1000
+#   RSS_MB=4000 benches/compare.sh 1000   # also: one batch of a 4 GB CSV, peak RSS
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-1000}")
@@ -76,4 +77,19 @@ for mb in "${sizes[@]}"; do
     run "mlr --ijsonl --ocsv cat" "$nd_base" -- sh -c "mlr --ijsonl --ocsv cat $p.ndjson > /dev/null"
   fi
 done
+rm -rf "$work/out"
+
+if [ -n "${RSS_MB:-}" ]; then
+  p="$work/export-${RSS_MB}MB-only"
+  [ -f "$p.csv" ] || "$bin/examples/gen_exports" "$p" "$RSS_MB" csv
+  echo
+  echo "## ${RSS_MB} MB CSV: one run, for peak memory"
+  echo
+  echo "| program | median | input rate | vs baseline | peak RSS |"
+  echo "|---|---:|---:|---:|---:|"
+  bytes=$(stat -c %s "$p.csv")
+  runs=1
+  run "batch UTF-8 CSV -> json bodies" - -- "$ci" batch "$p.csv" --database 1 --out-dir "$work/out"
+  rm -f "$p.csv"
+fi
 rm -rf "$work/out"

@@ -3,7 +3,9 @@
 //! newline and non-ASCII text. The same profiles as UTF-8 CSV (a row per
 //! order), windows-1252 CSV with semicolons, NDJSON and a JSON array.
 //!
-//! cargo run --release --example gen_exports -- OUT_PREFIX SIZE_MB
+//! cargo run --release --example gen_exports -- OUT_PREFIX SIZE_MB [csv]
+//!
+//! With `csv` as third argument only the UTF-8 CSV is written.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -74,10 +76,19 @@ fn main() -> std::io::Result<()> {
         .parse()
         .expect("a number of MB");
     let limit = mb * 1_000_000;
-    let mut csv = BufWriter::new(File::create(format!("{prefix}.csv"))?);
-    let mut cp = BufWriter::new(File::create(format!("{prefix}.cp1252.csv"))?);
-    let mut nd = BufWriter::new(File::create(format!("{prefix}.ndjson"))?);
-    let mut arr = BufWriter::new(File::create(format!("{prefix}.json"))?);
+    let only_csv = args.next().as_deref() == Some("csv");
+    let file = |ext: &str| -> std::io::Result<BufWriter<Box<dyn Write>>> {
+        let w: Box<dyn Write> = if only_csv && ext != "csv" {
+            Box::new(std::io::sink())
+        } else {
+            Box::new(File::create(format!("{prefix}.{ext}"))?)
+        };
+        Ok(BufWriter::with_capacity(1 << 16, w))
+    };
+    let mut csv = file("csv")?;
+    let mut cp = file("cp1252.csv")?;
+    let mut nd = file("ndjson")?;
+    let mut arr = file("json")?;
     let header = "Email,FirstName,LastName,City,Newsletter,Order.OrderID,Order.Date,Order.Total,Order.Status,Order.Note\n";
     csv.write_all(header.as_bytes())?;
     cp.write_all(header.replace(',', ";").as_bytes())?;

@@ -323,20 +323,8 @@ impl Decoder {
             }
             let start = self.end;
             match &mut self.kind {
-                Kind::Trusted => {
-                    if self.filled == self.buf.len() {
-                        let len = self.buf.len();
-                        self.buf.resize(len * 2, 0);
-                    }
-                    let n = read_some(&mut self.src, &mut self.buf[self.filled..])?;
-                    if n == 0 {
-                        self.eof = true;
-                        return Ok(());
-                    }
-                    self.filled += n;
-                    self.end = self.filled;
-                }
-                Kind::Utf8 => {
+                kind @ (Kind::Utf8 | Kind::Trusted) => {
+                    let trusted = matches!(kind, Kind::Trusted);
                     if self.filled == self.buf.len() {
                         // Only when a caller keeps more than the buffer holds.
                         let len = self.buf.len();
@@ -353,14 +341,18 @@ impl Decoder {
                         return Ok(());
                     }
                     self.filled += n;
-                    match std::str::from_utf8(&self.buf[self.end..self.filled]) {
-                        Ok(_) => self.end = self.filled,
-                        Err(e) => {
-                            self.end += e.valid_up_to();
-                            if e.error_len().is_some() {
-                                self.bad = Some(BadSequence {
-                                    byte: self.bom_len + self.base + self.end as u64,
-                                });
+                    if trusted {
+                        self.end = self.filled;
+                    } else {
+                        match std::str::from_utf8(&self.buf[self.end..self.filled]) {
+                            Ok(_) => self.end = self.filled,
+                            Err(e) => {
+                                self.end += e.valid_up_to();
+                                if e.error_len().is_some() {
+                                    self.bad = Some(BadSequence {
+                                        byte: self.bom_len + self.base + self.end as u64,
+                                    });
+                                }
                             }
                         }
                     }
