@@ -6,6 +6,7 @@
 #   benches/compare.sh [SIZE_MB ...]      default: 1000
 #   RUNS=3 WORK=target/compare benches/compare.sh 100 1000
 #   RSS_MB=4000 benches/compare.sh 1000   # also: one batch of a 4 GB CSV, peak RSS
+#   MLR_MAX_MB=200 (default): Miller runs at 7-14 MB/s, so only up to this size
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-1000}")
@@ -61,7 +62,7 @@ for mb in "${sizes[@]}"; do
   if command -v xsv >/dev/null; then
     run "xsv split -s 100000" "$csv_base" -- sh -c "mkdir -p $work/out && xsv split -s 100000 $work/out $p.csv"
   fi
-  if command -v mlr >/dev/null; then
+  if command -v mlr >/dev/null && [ "$mb" -le "${MLR_MAX_MB:-200}" ]; then
     run "mlr --icsv --ojson cat" "$csv_base" -- sh -c "mlr --icsv --ojson cat $p.csv > /dev/null"
   fi
   bytes=$(stat -c %s "$p.ndjson")
@@ -72,7 +73,7 @@ for mb in "${sizes[@]}"; do
   bytes=$(stat -c %s "$p.json")
   run "batch JSON array -> json bodies" "$nd_ours" -- "$ci" batch "$p.json" --database 1 --out-dir "$work/out"
   echo "  (the JSON array row's ratio is against our NDJSON figure)"
-  if command -v mlr >/dev/null; then
+  if command -v mlr >/dev/null && [ "$mb" -le "${MLR_MAX_MB:-200}" ]; then
     bytes=$(stat -c %s "$p.ndjson")
     run "mlr --ijsonl --ocsv cat" "$nd_base" -- sh -c "mlr --ijsonl --ocsv cat $p.ndjson > /dev/null"
   fi
