@@ -38,9 +38,13 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
     let started = Instant::now();
     let name = display_name(&args.input);
     // CSV output from JSON needs every column before the first row: read the
-    // input twice. Stdin cannot be read twice, so it is spooled to a file.
-    let spool = match (args.to, args.input.input.as_str(), args.input.input_format) {
-        (ConvertTo::Csv, "-", None | Some(Format::Json | Format::Ndjson)) => Some(Spool::stdin()?),
+    // input twice. Stdin or a pipe cannot be read twice: it is spooled to a file.
+    let once_only =
+        args.input.input == "-" || !std::fs::metadata(&args.input.input).is_ok_and(|m| m.is_file());
+    let spool = match (args.to, once_only, args.input.input_format) {
+        (ConvertTo::Csv, true, None | Some(Format::Json | Format::Ndjson)) => {
+            Some(Spool::copy(&args.input.input)?)
+        }
         _ => None,
     };
     let reopen = || match &spool {
@@ -111,13 +115,18 @@ struct Spool {
 }
 
 impl Spool {
-    fn stdin() -> Result<Spool, Fail> {
+    /// Copies stdin (`-`) or a stream given by path (a FIFO, `/dev/fd/N`).
+    fn copy(input: &str) -> Result<Spool, Fail> {
         let path =
-            std::env::temp_dir().join(format!("copernica-import-stdin-{}", std::process::id()));
+            std::env::temp_dir().join(format!("copernica-import-input-{}", std::process::id()));
         let spool = Spool { path };
         let mut file = File::create(&spool.path).map_err(|e| Fail::io(spool.path.display(), e))?;
-        io::copy(&mut io::stdin().lock(), &mut file)
-            .map_err(|e| Fail::io(spool.path.display(), e))?;
+        let copied = if input == "-" {
+            io::copy(&mut io::stdin().lock(), &mut file)
+        } else {
+            File::open(input).and_then(|mut f| io::copy(&mut f, &mut file))
+        };
+        copied.map_err(|e| Fail::io(input, e))?;
         Ok(spool)
     }
 }

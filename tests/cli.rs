@@ -1099,3 +1099,39 @@ fn batch_output_is_the_same_with_one_thread_and_with_several() {
     assert_eq!(outputs[0], outputs[1]);
     assert_eq!(outputs[0], outputs[2]);
 }
+
+/// A FIFO (as `<(zcat x.gz)` gives) can be read once only: no whole-file
+/// scan, and `convert --to csv` from JSON spools it.
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_read_as_a_stream() {
+    let dir = temp_dir("fifo");
+    for (fixture, args, expected_lines) in [
+        ("contacts-orders.csv", vec!["convert"], 7),
+        ("late-key.ndjson", vec!["convert", "--to", "csv"], 4),
+    ] {
+        let fifo = dir.join(format!("{fixture}.fifo"));
+        assert!(Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let data = std::fs::read(testdata(fixture)).unwrap();
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, data).unwrap())
+        };
+        let mut all = args.clone();
+        let path = fifo.to_str().unwrap().to_string();
+        all.push(&path);
+        let o = run(&all);
+        writer.join().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{fixture}: {}", stderr(&o));
+        assert_eq!(
+            stdout(&o).lines().count(),
+            expected_lines,
+            "{fixture}: {}",
+            stdout(&o)
+        );
+    }
+}

@@ -257,6 +257,11 @@ impl ReaderBuilder {
             lossy: self.lossy,
         };
         let path = input.path().map(Path::to_path_buf);
+        // Only a regular file can be read twice: a FIFO, /dev/stdin or a
+        // process substitution (`<(zcat x.gz)`) is read as a stream.
+        let file = path
+            .clone()
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()));
         let (src, gzip) = input::open(input, self.counter.clone())?;
         let mut src: Source = if self.capacity < DEFAULT_CAPACITY {
             Box::new(Chunked {
@@ -270,7 +275,7 @@ impl ReaderBuilder {
         // The head decides the BOM; for a stream it also decides UTF-8.
         let mut head = vec![
             0u8;
-            if path.is_some() {
+            if file.is_some() {
                 4
             } else {
                 STREAM_DECIDE_BYTES
@@ -279,7 +284,7 @@ impl ReaderBuilder {
         let n = read_full(&mut src, &mut head)?;
         head.truncate(n);
         let head_complete = n < STREAM_DECIDE_BYTES;
-        let encoding = decode::choose(&head, req, || match &path {
+        let encoding = decode::choose(&head, req, || match &file {
             Some(p) => {
                 let (mut whole, _) = input::open(Input::Path(p.clone()), None)?;
                 Ok((decode::scan_utf8(&mut whole)?, true))
