@@ -181,28 +181,26 @@ fn inspect_json_describes_the_export() {
 
 #[test]
 fn inspect_text_names_encoding_delimiter_and_rejects() {
-    let o = run(&["inspect", &testdata("windows-1252-semicolon.csv")]);
-    let out = stdout(&o);
-    assert!(
-        out.contains("encoding:   windows-1252 (not valid UTF-8)"),
-        "{out}"
-    );
-    assert!(out.contains("delimiter:  ; (sniffed)"), "{out}");
-    let o = run(&["inspect", &testdata("utf16le-bom-tab.csv")]);
-    let out = stdout(&o);
-    assert!(
-        out.contains("encoding:   UTF-16LE (byte order mark)"),
-        "{out}"
-    );
-    assert!(out.contains("delimiter:  tab (sniffed)"), "{out}");
-    let o = run(&["inspect", &testdata("ragged.csv")]);
-    let out = stdout(&o);
-    assert!(
-        out.contains("rejected:   2\n  line 3: row has 2 fields, the header has 3\n"),
-        "{out}"
-    );
-    let o = run(&["inspect", &testdata("gzip-orders.csv.gz")]);
-    assert!(stdout(&o).contains("format:     csv (gzip)"));
+    for (fixture, expected) in [
+        (
+            "windows-1252-semicolon.csv",
+            "encoding:   windows-1252 (not valid UTF-8)",
+        ),
+        ("windows-1252-semicolon.csv", "delimiter:  ; (sniffed)"),
+        (
+            "utf16le-bom-tab.csv",
+            "encoding:   UTF-16LE (byte order mark)",
+        ),
+        ("utf16le-bom-tab.csv", "delimiter:  tab (sniffed)"),
+        (
+            "ragged.csv",
+            "rejected:   2\n  line 3: row has 2 fields, the header has 3\n",
+        ),
+        ("gzip-orders.csv.gz", "format:     csv (gzip)"),
+    ] {
+        let out = stdout(&run(&["inspect", &testdata(fixture)]));
+        assert!(out.contains(expected), "{fixture}: {out}");
+    }
 }
 
 #[test]
