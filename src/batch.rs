@@ -14,12 +14,12 @@ use std::time::Instant;
 use import_batches::{
     parse_size, Action, Batch, Batcher, DeleteTarget, ImportParams, Limits, SourceFormat,
 };
-use profile_rows::Row;
 
 use crate::cli::BatchArgs;
 use crate::fail::Fail;
 use crate::input::{delimiter_name, display_name, open_with_progress, Progress};
 use crate::manifest::{self, BatchEntry, DataFile, Manifest, Parameters, Totals, MANIFEST};
+use crate::read_ahead::{self, Stop};
 use crate::rejects::{Reject, RejectsFile};
 
 /// Exit code when rows were rejected under `--strict`.
@@ -33,7 +33,7 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
         max_rows: args.max_rows,
     };
     let name = display_name(&args.input);
-    let (mut rdr, mut progress) = open_with_progress(&args.input)?;
+    let (rdr, mut progress) = open_with_progress(&args.input)?;
     // A CSV header names every column up front; JSON columns appear as rows do.
     let known = (rdr.info().format == profile_rows::Format::Csv).then(|| rdr.columns());
     params.validate(known).map_err(|e| {
@@ -60,7 +60,7 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
     fs::create_dir_all(&tmp).map_err(|e| Fail::io(tmp.display(), e))?;
     let result = write_all(
         args,
-        &mut rdr,
+        rdr,
         batcher,
         &tmp,
         &params,
@@ -313,7 +313,7 @@ fn params(args: &BatchArgs) -> Result<ImportParams, Fail> {
 #[allow(clippy::too_many_arguments)]
 fn write_all(
     args: &BatchArgs,
-    rdr: &mut profile_rows::RowReader,
+    rdr: profile_rows::RowReader,
     mut batcher: Batcher,
     dir: &Path,
     params: &ImportParams,
@@ -326,36 +326,32 @@ fn write_all(
     let mut writer = Writer::new(dir, args.threads);
     let mut sink = |b: &Batch<'_>| writer.batch(b);
     let delimiter = rdr.info().delimiter;
-    let mut row = Row::new();
     let mut rejected = 0u64;
     let batch_fail = |e: import_batches::Error| match e {
         import_batches::Error::Io(e) => Fail::io(dir.display(), e),
         import_batches::Error::Params(e) => Fail::usage(e, None),
         other => Fail::usage(other, None),
     };
-    loop {
-        match rdr.read_row(&mut row) {
-            Ok(true) => {
+    let each = read_ahead::each_row(rdr, args.threads >= 2, |row, reader_reject, columns| {
+        let reason = match reader_reject {
+            Some(reason) => Some(reason.to_string()),
+            None => {
                 progress.row();
-                if let Some(reason) = batcher
-                    .push(&row, rdr.columns(), &mut sink)
-                    .map_err(batch_fail)?
-                {
-                    rejected += 1;
-                    rejects
-                        .write(&Reject::new(&row, reason, delimiter))
-                        .map_err(io_fail(&rejects_path))?;
-                }
+                batcher.push(row, columns, &mut sink).map_err(batch_fail)?
             }
-            Ok(false) => break,
-            Err(e) if e.is_reject() => {
-                rejected += 1;
-                rejects
-                    .write(&Reject::new(&row, e.kind().to_string(), delimiter))
-                    .map_err(io_fail(&rejects_path))?;
-            }
-            Err(e) => return Err(Fail::input(name, &e)),
+        };
+        if let Some(reason) = reason {
+            rejected += 1;
+            rejects
+                .write(&Reject::new(row, reason, delimiter))
+                .map_err(io_fail(&rejects_path))?;
         }
+        Ok(())
+    });
+    match each {
+        Ok(()) => {}
+        Err(Stop::Caller(fail)) => return Err(fail),
+        Err(Stop::Input(e)) => return Err(Fail::input(name, &e)),
     }
     let summary = batcher.finish(&mut sink).map_err(batch_fail)?;
     let entries = writer.finish().map_err(|e| Fail::io(dir.display(), e))?;

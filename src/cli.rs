@@ -168,8 +168,9 @@ pub struct BatchArgs {
     /// Exit 1 when any row was rejected.
     #[arg(long)]
     pub strict: bool,
-    /// Threads: 1 does everything in one; 2 or more write and hash bodies
-    /// beside parsing and rendering. The output is the same either way.
+    /// Threads: 1 does everything in one; with 2 or more, one thread reads
+    /// and parses ahead and one writes and hashes bodies while the batcher
+    /// renders. The output is the same either way.
     #[arg(long, value_name = "N", default_value_t = default_threads())]
     pub threads: usize,
 }

@@ -11,6 +11,7 @@ mod fail;
 mod input;
 mod inspect;
 mod manifest;
+mod read_ahead;
 mod rejects;
 mod upload;
 

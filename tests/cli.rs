@@ -1133,3 +1133,50 @@ fn a_fifo_is_read_as_a_stream() {
         );
     }
 }
+
+#[test]
+fn batch_stops_on_malformed_input_with_or_without_the_reader_thread() {
+    for threads in ["1", "2"] {
+        let dir = temp_dir(&format!("malformed-{threads}"));
+        let out = dir.join("out");
+        let o = run(&[
+            "batch",
+            &testdata("malformed-middle.ndjson"),
+            "--database",
+            "1",
+            "--out-dir",
+            out.to_str().unwrap(),
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("line 3, column 37: expected a member name in double quotes"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            0,
+            "nothing left behind"
+        );
+        // Reader rejects keep their order and lines on both paths.
+        let o = run(&[
+            "batch",
+            &testdata("not-an-object-line.ndjson"),
+            "--database",
+            "1",
+            "--out-dir",
+            out.to_str().unwrap(),
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let lines: Vec<String> = csv::Reader::from_path(out.join("rejects.csv"))
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap()[0].to_string())
+            .collect();
+        assert_eq!(lines, ["2", "3", "4"]);
+    }
+}
