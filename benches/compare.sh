@@ -7,12 +7,15 @@
 #   RUNS=3 WORK=target/compare benches/compare.sh 100 1000
 #   RSS_MB=4000 benches/compare.sh 1000   # also: one batch of a 4 GB CSV, peak RSS
 #   MLR_MAX_MB=200 (default): Miller runs at 7-14 MB/s, so only up to this size
+#   OUT=/dev/shm/ci-out: where outputs go (default WORK/out); memory separates
+#   our work from the disk's writeback
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-1000}")
 runs=${RUNS:-3}
 work=${WORK:-target/compare}
 mkdir -p "$work"
+out=${OUT:-$work/out}
 
 cargo build --release -q --bin copernica-import --example gen_exports --example baseline_csv --example baseline_ndjson
 bin=target/release
@@ -26,7 +29,7 @@ run() {
   local name=$1 base=$2; shift 3
   local secs=() rss=()
   for _ in $(seq "$runs"); do
-    rm -rf "$work/out"
+    rm -rf "$out"
     /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || { echo "$name failed:"; cat "$work/err"; return 1; }
     read -r s m < "$work/time"
     secs+=("$s"); rss+=("$m")
@@ -39,7 +42,7 @@ run() {
   printf '| %-44s | %8s s | %7s MB/s | %7s | %8.1f MiB |\n' "$name" "$LAST_SECS" "$mbs" "$ratio" "$(awk -v k="$kb" 'BEGIN {print k / 1024}')"
 }
 
-echo "# $(date -u +%Y-%m-%d) on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), runs: $runs (median)"
+echo "# $(date -u +%Y-%m-%d), outputs to $out, on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), runs: $runs (median)"
 for mb in "${sizes[@]}"; do
   p="$work/export-${mb}MB"
   [ -f "$p.json" ] || "$bin/examples/gen_exports" "$p" "$mb"
@@ -52,15 +55,15 @@ for mb in "${sizes[@]}"; do
   bytes=$(stat -c %s "$p.csv")
   run "baseline: csv ByteRecord read (UTF-8 CSV)" - -- "$bin/examples/baseline_csv" "$p.csv"
   csv_base=$LAST_SECS
-  run "batch UTF-8 CSV -> json bodies" "$csv_base" -- "$ci" batch "$p.csv" --database 1 --out-dir "$work/out"
-  run "batch UTF-8 CSV -> json bodies, 1 thread" "$csv_base" -- "$ci" batch "$p.csv" --database 1 --out-dir "$work/out" --threads 1
-  run "batch UTF-8 CSV -> csv bodies" "$csv_base" -- "$ci" batch "$p.csv" --database 1 --out-dir "$work/out" --source-format csv
+  run "batch UTF-8 CSV -> json bodies" "$csv_base" -- "$ci" batch "$p.csv" --database 1 --out-dir "$out"
+  run "batch UTF-8 CSV -> json bodies, 1 thread" "$csv_base" -- "$ci" batch "$p.csv" --database 1 --out-dir "$out" --threads 1
+  run "batch UTF-8 CSV -> csv bodies" "$csv_base" -- "$ci" batch "$p.csv" --database 1 --out-dir "$out" --source-format csv
   run "inspect UTF-8 CSV (read only)" "$csv_base" -- "$ci" inspect "$p.csv"
   bytes=$(stat -c %s "$p.cp1252.csv")
-  run "batch windows-1252 CSV (;) -> json bodies" "$csv_base" -- "$ci" batch "$p.cp1252.csv" --database 1 --out-dir "$work/out"
+  run "batch windows-1252 CSV (;) -> json bodies" "$csv_base" -- "$ci" batch "$p.cp1252.csv" --database 1 --out-dir "$out"
   bytes=$(stat -c %s "$p.csv")
   if command -v xsv >/dev/null; then
-    run "xsv split -s 100000" "$csv_base" -- sh -c "mkdir -p $work/out && xsv split -s 100000 $work/out $p.csv"
+    run "xsv split -s 100000" "$csv_base" -- sh -c "mkdir -p $out && xsv split -s 100000 $out $p.csv"
   fi
   if command -v mlr >/dev/null && [ "$mb" -le "${MLR_MAX_MB:-200}" ]; then
     run "mlr --icsv --ojson cat" "$csv_base" -- sh -c "mlr --icsv --ojson cat $p.csv > /dev/null"
@@ -68,17 +71,17 @@ for mb in "${sizes[@]}"; do
   bytes=$(stat -c %s "$p.ndjson")
   run "baseline: serde_json Value per NDJSON line" - -- "$bin/examples/baseline_ndjson" "$p.ndjson"
   nd_base=$LAST_SECS
-  run "batch NDJSON (nested orders) -> json bodies" "$nd_base" -- "$ci" batch "$p.ndjson" --database 1 --out-dir "$work/out"
+  run "batch NDJSON (nested orders) -> json bodies" "$nd_base" -- "$ci" batch "$p.ndjson" --database 1 --out-dir "$out"
   nd_ours=$LAST_SECS
   bytes=$(stat -c %s "$p.json")
-  run "batch JSON array -> json bodies" "$nd_ours" -- "$ci" batch "$p.json" --database 1 --out-dir "$work/out"
+  run "batch JSON array -> json bodies" "$nd_ours" -- "$ci" batch "$p.json" --database 1 --out-dir "$out"
   echo "  (the JSON array row's ratio is against our NDJSON figure)"
   if command -v mlr >/dev/null && [ "$mb" -le "${MLR_MAX_MB:-200}" ]; then
     bytes=$(stat -c %s "$p.ndjson")
     run "mlr --ijsonl --ocsv cat" "$nd_base" -- sh -c "mlr --ijsonl --ocsv cat $p.ndjson > /dev/null"
   fi
 done
-rm -rf "$work/out"
+rm -rf "$out"
 
 if [ -n "${RSS_MB:-}" ]; then
   p="$work/export-${RSS_MB}MB-only"
@@ -90,7 +93,7 @@ if [ -n "${RSS_MB:-}" ]; then
   echo "|---|---:|---:|---:|---:|"
   bytes=$(stat -c %s "$p.csv")
   runs=1
-  run "batch UTF-8 CSV -> json bodies" - -- "$ci" batch "$p.csv" --database 1 --out-dir "$work/out"
+  run "batch UTF-8 CSV -> json bodies" - -- "$ci" batch "$p.csv" --database 1 --out-dir "$out"
   rm -f "$p.csv"
 fi
-rm -rf "$work/out"
+rm -rf "$out"
