@@ -64,6 +64,9 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
                 }
             }
             let names: Columns = rdr.columns().clone();
+            if let Some(p) = &progress {
+                p.finish();
+            }
             (rdr, progress) = reopen()?;
             Some(names)
         }
