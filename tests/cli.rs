@@ -1180,3 +1180,48 @@ fn batch_stops_on_malformed_input_with_or_without_the_reader_thread() {
         assert_eq!(lines, ["2", "3", "4"]);
     }
 }
+
+#[test]
+fn upload_retries_a_request_that_timed_out() {
+    let dir = batch_folder("upload-timeout", 4, 2);
+    // The first answer comes after the client gave up: the in-flight case
+    // the README describes; the body is sent again and recorded once.
+    let server = Server::start(vec![Action::Respond {
+        status: 201,
+        headers: vec![("X-Created".into(), "1".into())],
+        body: String::new(),
+        delay: std::time::Duration::from_millis(2500),
+    }]);
+    let o = upload(&dir, &server.base(), &["--timeout", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("batch-00001.json: ") && err.contains("trying again"),
+        "{err}"
+    );
+    let posts: Vec<Vec<u8>> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.body)
+        .collect();
+    let expected = bodies(&dir);
+    assert_eq!(
+        posts,
+        vec![
+            expected[0].clone(),
+            expected[0].clone(),
+            expected[1].clone()
+        ]
+    );
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("upload-state.json")).unwrap()).unwrap();
+    let files: Vec<&str> = state["accepted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["batch-00001.json", "batch-00002.json"]);
+    assert_no_token(&o, &dir);
+}
