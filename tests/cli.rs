@@ -40,6 +40,13 @@ fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 
+/// Runs `batch INPUT --database 1 --out-dir OUT` and the `extra` arguments.
+fn batch(input: &str, out: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["batch", input, "--database", "1", "--out-dir", out];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
 fn ndjson(text: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -314,21 +321,19 @@ fn batch_bodies_hold_exactly_the_rows_of_convert() {
     let dir = temp_dir("batch-json");
     let out = dir.join("out");
     let input = testdata("contacts-orders.csv");
-    let o = run(&[
-        "batch",
+    let o = batch(
         &input,
-        "--database",
-        "12",
-        "--out-dir",
         out.to_str().unwrap(),
-        "--action",
-        "update or add",
-        "--key-fields",
-        "Email,Order.OrderID",
-        "--max-bytes",
-        "900",
-        "--rebuild",
-    ]);
+        &[
+            "--action",
+            "update or add",
+            "--key-fields",
+            "Email,Order.OrderID",
+            "--max-bytes",
+            "900",
+            "--rebuild",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let (manifest, rows) = batch_rows(&out);
     let converted = ndjson(&stdout(&run(&["convert", &input])));
@@ -375,17 +380,11 @@ fn batch_bodies_hold_exactly_the_rows_of_convert() {
 fn batch_rejects_go_to_the_rejects_file_and_strict_exits_1() {
     let dir = temp_dir("batch-rejects");
     let out = dir.join("out");
-    let o = run(&[
-        "batch",
+    let o = batch(
         &testdata("ragged.csv"),
-        "--database",
-        "1",
-        "--out-dir",
         out.to_str().unwrap(),
-        "--source-format",
-        "array",
-        "--strict",
-    ]);
+        &["--source-format", "array", "--strict"],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("2 rejected"));
     let (manifest, rows) = batch_rows(&out);
@@ -398,14 +397,7 @@ fn batch_rejects_go_to_the_rejects_file_and_strict_exits_1() {
     );
     // Without --strict the same run exits 0.
     let out2 = dir.join("out2");
-    let o = run(&[
-        "batch",
-        &testdata("ragged.csv"),
-        "--database",
-        "1",
-        "--out-dir",
-        out2.to_str().unwrap(),
-    ]);
+    let o = batch(&testdata("ragged.csv"), out2.to_str().unwrap(), &[]);
     assert_eq!(o.status.code(), Some(0));
 }
 
@@ -419,18 +411,11 @@ fn batch_key_checks_reject_with_reasons() {
     )
     .unwrap();
     let out = dir.join("out");
-    let o = run(&[
-        "batch",
+    let o = batch(
         input.to_str().unwrap(),
-        "--database",
-        "1",
-        "--out-dir",
         out.to_str().unwrap(),
-        "--action",
-        "update",
-        "--key-fields",
-        "Email,Order.OrderID",
-    ]);
+        &["--action", "update", "--key-fields", "Email,Order.OrderID"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let (_, rows) = batch_rows(&out);
     let emails: Vec<&str> = rows.iter().map(|r| r["Email"].as_str().unwrap()).collect();
@@ -458,17 +443,7 @@ fn batch_refusals_write_nothing() {
     let input = testdata("contacts-orders.csv");
     let o_dir = out.to_str().unwrap();
     // removeMissing that would need two bodies.
-    let o = run(&[
-        "batch",
-        &input,
-        "--database",
-        "1",
-        "--out-dir",
-        o_dir,
-        "--remove-missing",
-        "--max-rows",
-        "2",
-    ]);
+    let o = batch(&input, o_dir, &["--remove-missing", "--max-rows", "2"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("removeMissing needs the whole import in one body"),
@@ -502,24 +477,15 @@ fn batch_refusals_write_nothing() {
         ),
         (vec!["--max-bytes", "5 parsecs"], "is not a size"),
     ] {
-        let mut all = vec![
-            "batch",
-            input.as_str(),
-            "--database",
-            "1",
-            "--out-dir",
-            o_dir,
-        ];
-        all.extend(args);
-        let o = run(&all);
-        assert_eq!(o.status.code(), Some(2), "{all:?}");
-        assert!(stderr(&o).contains(msg), "{all:?}: {}", stderr(&o));
+        let o = batch(&input, o_dir, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(msg), "{args:?}: {}", stderr(&o));
         assert!(!out.exists());
     }
     // An output folder that holds something already.
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("keep.txt"), "mine").unwrap();
-    let o = run(&["batch", &input, "--database", "1", "--out-dir", o_dir]);
+    let o = batch(&input, o_dir, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("the output folder exists and is not empty"));
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
@@ -529,20 +495,18 @@ fn batch_refusals_write_nothing() {
 fn batch_csv_source_and_location_base() {
     let dir = temp_dir("batch-csv");
     let out = dir.join("out");
-    let o = run(&[
-        "batch",
+    let o = batch(
         &testdata("windows-1252-semicolon.csv"),
-        "--database",
-        "3",
-        "--out-dir",
         out.to_str().unwrap(),
-        "--source-format",
-        "csv",
-        "--source-delimiter",
-        ";",
-        "--location-base",
-        "https://files.example.com/x",
-    ]);
+        &[
+            "--source-format",
+            "csv",
+            "--source-delimiter",
+            ";",
+            "--location-base",
+            "https://files.example.com/x",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
@@ -575,16 +539,11 @@ fn batch_many_bodies_from_a_large_input() {
     }
     std::fs::write(&input, &text).unwrap();
     let out = dir.join("out");
-    let o = run(&[
-        "batch",
+    let o = batch(
         input.to_str().unwrap(),
-        "--database",
-        "1",
-        "--out-dir",
         out.to_str().unwrap(),
-        "--max-bytes",
-        "64KiB",
-    ]);
+        &["--max-bytes", "64KiB"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let (manifest, rows) = batch_rows(&out);
     assert_eq!(rows.len(), 20_000);
@@ -684,20 +643,18 @@ fn input_format_overrides_the_extension() {
 fn batch_from_json_explodes_orders_into_bodies() {
     let dir = temp_dir("batch-json-input");
     let out = dir.join("out");
-    let o = run(&[
-        "batch",
+    let o = batch(
         &testdata("orders-explode.ndjson"),
-        "--database",
-        "5",
-        "--out-dir",
         out.to_str().unwrap(),
-        "--action",
-        "update or add",
-        "--key-fields",
-        "Email,Order.OrderID",
-        "--source-format",
-        "array",
-    ]);
+        &[
+            "--action",
+            "update or add",
+            "--key-fields",
+            "Email,Order.OrderID",
+            "--source-format",
+            "array",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let (_, rows) = batch_rows(&out);
     let converted = ndjson(&stdout(&run(&[
@@ -707,18 +664,11 @@ fn batch_from_json_explodes_orders_into_bodies() {
     assert_eq!(rows, converted);
     // A key field no row has is not known up front for JSON: rows are rejected, not the run.
     let out2 = dir.join("out2");
-    let o = run(&[
-        "batch",
+    let o = batch(
         &testdata("late-key.ndjson"),
-        "--database",
-        "5",
-        "--out-dir",
         out2.to_str().unwrap(),
-        "--action",
-        "update",
-        "--key-fields",
-        "Name",
-    ]);
+        &["--action", "update", "--key-fields", "Name"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let rejects = std::fs::read_to_string(out2.join("rejects.csv")).unwrap();
     assert_eq!(rejects.lines().count(), 3, "{rejects}");
@@ -744,16 +694,11 @@ fn batch_folder(name: &str, rows: usize, max_rows: usize) -> PathBuf {
     }
     std::fs::write(&input, text).unwrap();
     let out = dir.join("out");
-    let o = run(&[
-        "batch",
+    let o = batch(
         input.to_str().unwrap(),
-        "--database",
-        "9",
-        "--out-dir",
         out.to_str().unwrap(),
-        "--max-rows",
-        &max_rows.to_string(),
-    ]);
+        &["--max-rows", &max_rows.to_string()],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     out
 }
@@ -1063,22 +1008,20 @@ fn batch_output_is_the_same_with_one_thread_and_with_several() {
     let mut outputs = Vec::new();
     for threads in ["1", "2", "4"] {
         let out = dir.join(format!("out{threads}"));
-        let o = run(&[
-            "batch",
+        let o = batch(
             input.to_str().unwrap(),
-            "--database",
-            "1",
-            "--out-dir",
             out.to_str().unwrap(),
-            "--max-bytes",
-            "20KB",
-            "--key-fields",
-            "Email",
-            "--action",
-            "update",
-            "--threads",
-            threads,
-        ]);
+            &[
+                "--max-bytes",
+                "20KB",
+                "--key-fields",
+                "Email",
+                "--action",
+                "update",
+                "--threads",
+                threads,
+            ],
+        );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
             .unwrap()
@@ -1139,16 +1082,11 @@ fn batch_stops_on_malformed_input_with_or_without_the_reader_thread() {
     for threads in ["1", "2"] {
         let dir = temp_dir(&format!("malformed-{threads}"));
         let out = dir.join("out");
-        let o = run(&[
-            "batch",
+        let o = batch(
             &testdata("malformed-middle.ndjson"),
-            "--database",
-            "1",
-            "--out-dir",
             out.to_str().unwrap(),
-            "--threads",
-            threads,
-        ]);
+            &["--threads", threads],
+        );
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         assert!(
             stderr(&o).contains("line 3, column 37: expected a member name in double quotes"),
@@ -1161,16 +1099,11 @@ fn batch_stops_on_malformed_input_with_or_without_the_reader_thread() {
             "nothing left behind"
         );
         // Reader rejects keep their order and lines on both paths.
-        let o = run(&[
-            "batch",
+        let o = batch(
             &testdata("not-an-object-line.ndjson"),
-            "--database",
-            "1",
-            "--out-dir",
             out.to_str().unwrap(),
-            "--threads",
-            threads,
-        ]);
+            &["--threads", threads],
+        );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let lines: Vec<String> = csv::Reader::from_path(out.join("rejects.csv"))
             .unwrap()
