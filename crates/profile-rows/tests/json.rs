@@ -1,21 +1,16 @@
 //! JSON and NDJSON input: quirk fixtures, the same profiles in three
 //! formats, and JSONTestSuite. Every case runs at three buffer sizes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+mod common;
+
+use common::{read_at_every_capacity, testdata, CAPACITIES};
 use profile_rows::{Error, ErrorKind, Format, ReaderBuilder, Row, RowReader};
-
-const CAPACITIES: [usize; 3] = [1, 7, 64 * 1024];
-
-fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(rel)
-}
 
 type Pairs = Vec<(String, String)>;
 
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 struct Read {
     rows: Vec<Pairs>,
     rejects: Vec<(u64, String, String)>,
@@ -49,29 +44,9 @@ fn drain(mut rdr: RowReader) -> Result<Read, Error> {
     }
 }
 
-/// Reads with every capacity; all must agree (rows, rejects, or the error).
+/// Reads `input` at every capacity (all must agree) and returns the result.
 fn read_with(input: &Path, configure: impl Fn(&mut ReaderBuilder)) -> Result<Read, Error> {
-    let mut first: Option<Result<Read, String>> = None;
-    let mut last = None;
-    for cap in CAPACITIES {
-        let mut b = ReaderBuilder::new();
-        b.buffer_capacity(cap);
-        configure(&mut b);
-        let got = b.from_path(input).and_then(drain);
-        let cmp = match &got {
-            Ok(r) => Ok(Read {
-                rows: r.rows.clone(),
-                rejects: r.rejects.clone(),
-            }),
-            Err(e) => Err(e.to_string()),
-        };
-        match &first {
-            None => first = Some(cmp),
-            Some(f) => assert_eq!(f, &cmp, "{}: capacity {cap} differs", input.display()),
-        }
-        last = Some(got);
-    }
-    last.unwrap()
+    read_at_every_capacity(input, configure, drain)
 }
 
 fn read(rel: &str) -> Result<Read, Error> {

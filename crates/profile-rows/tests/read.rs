@@ -2,20 +2,15 @@
 //! case at three buffer sizes so chunk boundaries fall everywhere.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+mod common;
+
+use common::{read_at_every_capacity, testdata};
 use profile_rows::{Error, ErrorKind, ReaderBuilder, Row, RowReader};
 
-const CAPACITIES: [usize; 3] = [1, 7, 64 * 1024];
-
-fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(rel)
-}
-
 /// Everything a reader yields: rows, and rejects as (line, message, fields).
-#[derive(Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct Read {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
@@ -42,31 +37,9 @@ fn drain(mut rdr: RowReader) -> Result<Read, Error> {
     }
 }
 
-/// Reads `path` with each capacity, checks all agree, returns the result.
+/// Reads `path` at every capacity (all must agree) and returns the result.
 fn read_with(path: &Path, configure: impl Fn(&mut ReaderBuilder)) -> Result<Read, Error> {
-    let mut first: Option<Result<Read, String>> = None;
-    let mut last = None;
-    for cap in CAPACITIES {
-        let mut b = ReaderBuilder::new();
-        b.buffer_capacity(cap);
-        configure(&mut b);
-        let got = b.from_path(path).and_then(drain);
-        let cmp = got.as_ref().map(clone_read).map_err(|e| e.to_string());
-        match &first {
-            None => first = Some(cmp),
-            Some(f) => assert_eq!(f, &cmp, "{}: capacity {cap} differs", path.display()),
-        }
-        last = Some(got);
-    }
-    last.unwrap()
-}
-
-fn clone_read(r: &Read) -> Read {
-    Read {
-        header: r.header.clone(),
-        rows: r.rows.clone(),
-        rejects: r.rejects.clone(),
-    }
+    read_at_every_capacity(path, configure, drain)
 }
 
 fn read(rel: &str) -> Result<Read, Error> {
