@@ -141,6 +141,13 @@ fn pairs(v: &[(&str, &str)]) -> Pairs {
         .collect()
 }
 
+fn bounds(max_bytes: usize, max_rows: Option<usize>) -> Limits {
+    Limits {
+        max_bytes,
+        max_rows,
+    }
+}
+
 fn params(format: SourceFormat) -> ImportParams {
     let mut p = ImportParams::new(7, "shop");
     p.source_format = format;
@@ -266,10 +273,7 @@ fn bodies_stay_within_max_bytes_and_max_rows() {
     let rows = many(300);
     for format in FORMATS {
         for (max_bytes, max_rows) in [(1000, None), (700, Some(3)), (5 << 20, Some(50))] {
-            let limits = Limits {
-                max_bytes,
-                max_rows,
-            };
+            let limits = bounds(max_bytes, max_rows);
             let r = run(params(format), limits, None, &rows).unwrap();
             assert!(r.rejects.is_empty());
             for b in &r.batches {
@@ -295,16 +299,7 @@ fn bodies_stay_within_max_bytes_and_max_rows() {
 fn rebuild_only_on_the_last_body() {
     let mut p = params(SourceFormat::Json);
     p.rebuild = true;
-    let r = run(
-        p,
-        Limits {
-            max_bytes: 600,
-            max_rows: None,
-        },
-        None,
-        &many(40),
-    )
-    .unwrap();
+    let r = run(p, bounds(600, None), None, &many(40)).unwrap();
     assert!(r.batches.len() > 2);
     for (i, b) in r.batches.iter().enumerate() {
         let (body, _) = decode(b, SourceFormat::Json);
@@ -318,17 +313,9 @@ fn rebuild_only_on_the_last_body() {
 fn remove_missing_over_two_bodies_is_refused() {
     let mut p = params(SourceFormat::Json);
     p.remove_missing = true;
-    let err = run(
-        p.clone(),
-        Limits {
-            max_bytes: 600,
-            max_rows: None,
-        },
-        None,
-        &many(40),
-    )
-    .err()
-    .unwrap();
+    let err = run(p.clone(), bounds(600, None), None, &many(40))
+        .err()
+        .unwrap();
     assert!(
         matches!(
             err,
@@ -396,10 +383,7 @@ fn a_profile_stays_in_one_body() {
             .body
             .len();
         let row = two - one;
-        let limits = Limits {
-            max_bytes: one + 3 * row + row / 2,
-            max_rows: None,
-        };
+        let limits = bounds(one + 3 * row + row / 2, None);
         let r = run(keyed(format), limits, None, &rows).unwrap();
         assert_eq!(all_rows(&r, format, &rows), rows);
         let per = emails_per_batch(&r, format);
@@ -418,16 +402,7 @@ fn a_profile_stays_in_one_body() {
             r.warnings
         );
         // The same with a row bound.
-        let r = run(
-            keyed(format),
-            Limits {
-                max_bytes: 5 << 20,
-                max_rows: Some(4),
-            },
-            None,
-            &rows,
-        )
-        .unwrap();
+        let r = run(keyed(format), bounds(5 << 20, Some(4)), None, &rows).unwrap();
         assert_eq!(
             emails_per_batch(&r, format),
             vec![vec!["a@x.nl"], vec!["b@x.nl", "c@x.nl"], vec!["d@x.nl"]]
@@ -440,10 +415,7 @@ fn a_profile_too_large_for_one_body_is_split_with_a_warning() {
     let rows = orders(&[("a@x.nl", 1), ("big@x.nl", 9), ("c@x.nl", 1)]);
     let r = run(
         keyed(SourceFormat::Json),
-        Limits {
-            max_bytes: 5 << 20,
-            max_rows: Some(4),
-        },
+        bounds(5 << 20, Some(4)),
         None,
         &rows,
     )
@@ -465,16 +437,7 @@ fn a_row_too_large_even_alone_is_rejected() {
         pairs(&[("Email", "huge@example.com"), ("Note", &"x".repeat(5000))]),
     );
     for format in FORMATS {
-        let r = run(
-            params(format),
-            Limits {
-                max_bytes: 2000,
-                max_rows: None,
-            },
-            None,
-            &rows,
-        )
-        .unwrap();
+        let r = run(params(format), bounds(2000, None), None, &rows).unwrap();
         assert_eq!(
             r.rejects,
             vec![(
@@ -484,16 +447,7 @@ fn a_row_too_large_even_alone_is_rejected() {
         );
         assert_eq!(all_rows(&r, format, &rows).len(), 5);
         // And as the very first row.
-        let r = run(
-            params(format),
-            Limits {
-                max_bytes: 2000,
-                max_rows: None,
-            },
-            None,
-            &rows[2..],
-        )
-        .unwrap();
+        let r = run(params(format), bounds(2000, None), None, &rows[2..]).unwrap();
         assert_eq!(r.rejects.len(), 1);
         assert_eq!(r.batches[0].part, 1);
     }
@@ -560,10 +514,7 @@ fn location_writes_data_files_and_small_bodies() {
     for format in FORMATS {
         let r = run(
             params(format),
-            Limits {
-                max_bytes: 1500,
-                max_rows: None,
-            },
+            bounds(1500, None),
             Some("https://files.example.com/imp/"),
             &rows,
         )
@@ -634,15 +585,7 @@ fn parameter_rules() {
         p.validate(Some(cols.columns())).unwrap_err().to_string(),
         "key field \"Email\" is not a column of the input"
     );
-    let err = Batcher::new(
-        ImportParams::new(1, "x"),
-        Limits {
-            max_bytes: 50,
-            max_rows: None,
-        },
-        None,
-    )
-    .unwrap_err();
+    let err = Batcher::new(ImportParams::new(1, "x"), bounds(50, None), None).unwrap_err();
     assert!(
         err.to_string().contains("cannot hold even an empty body"),
         "{err}"
@@ -717,7 +660,7 @@ proptest! {
         if keys {
             p.key_fields = vec!["Email".into(), "Order.OrderID".into()];
         }
-        let limits = Limits { max_bytes, max_rows };
+        let limits = bounds(max_bytes, max_rows);
         let loc = location.then_some("https://example.com/x");
         let r = run(p.clone(), limits, loc, &rows).unwrap();
         // Every body within its bounds; rebuild on the last only.
