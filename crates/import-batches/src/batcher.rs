@@ -22,7 +22,7 @@ use profile_rows::{split_dotted, Columns, Row};
 use serde::Serialize;
 
 use crate::error::{Error, ParamError};
-use crate::escape::Level;
+use crate::escape::{self, Level};
 use crate::params::{Action, DeleteTarget, ImportParams, SourceFormat};
 
 /// The bounds of each body.
@@ -96,7 +96,7 @@ pub struct Summary {
 /// column ids, and per row its first field and input line.
 #[derive(Default)]
 struct Arena {
-    text: String,
+    text: Vec<u8>,
     ends: Vec<usize>,
     cols: Vec<usize>,
     rows: Vec<(usize, u64)>,
@@ -106,7 +106,7 @@ impl Arena {
     fn push(&mut self, row: &Row) {
         self.rows.push((self.ends.len(), row.line()));
         for (i, value) in row.iter().enumerate() {
-            self.text.push_str(value);
+            self.text.extend_from_slice(value.as_bytes());
             self.ends.push(self.text.len());
             self.cols.push(row.column(i));
         }
@@ -121,9 +121,16 @@ impl Arena {
         self.rows[r].0..end
     }
 
-    fn value(&self, f: usize) -> &str {
+    fn value(&self, f: usize) -> &[u8] {
         let start = if f == 0 { 0 } else { self.ends[f - 1] };
         &self.text[start..self.ends[f]]
+    }
+
+    /// The text of row `r`'s values, one after another.
+    fn row_text(&self, r: usize) -> &[u8] {
+        let fields = self.fields(r);
+        let at = |f: usize| if f == 0 { 0 } else { self.ends[f - 1] };
+        &self.text[at(fields.start)..at(fields.end)]
     }
 
     fn line(&self, r: usize) -> u64 {
@@ -141,7 +148,7 @@ impl Arena {
         for &(f, line) in &self.rows[from..] {
             other.rows.push((f - f0 + base_f, line));
         }
-        other.text.push_str(&self.text[t0..]);
+        other.text.extend_from_slice(&self.text[t0..]);
         other
             .ends
             .extend(self.ends[f0..].iter().map(|e| e - t0 + base_t));
@@ -221,6 +228,12 @@ pub struct Batcher {
     /// Column ids of the open batch in order, and each id's position (+1, 0 = absent).
     cols: Vec<usize>,
     slot: Vec<usize>,
+    /// The text before each value of a row of the open batch's columns
+    /// (json and array sources): `{"Email":"` first, then `","City":"`,
+    /// at the body's level; `template_ends` says where each ends. Kept in
+    /// step with `cols`: columns are only ever added, or all taken back.
+    template: Vec<u8>,
+    template_ends: Vec<usize>,
     payload: Vec<u8>,
     row_offsets: Vec<usize>,
     group_start: usize,
@@ -293,6 +306,8 @@ impl Batcher {
             spare: Arena::default(),
             cols: Vec::new(),
             slot: Vec::new(),
+            template: Vec::new(),
+            template_ends: Vec::new(),
             payload: Vec::new(),
             row_offsets: Vec::new(),
             group_start: 0,
@@ -375,7 +390,7 @@ impl Batcher {
         for id in self.names.len()..columns.len() {
             let name = columns.name(id).to_string();
             let mut key = Vec::new();
-            self.level.json_str(&mut key, &name);
+            self.level.json_str(&mut key, name.as_bytes());
             self.level.raw(&mut key, b":");
             self.keys.push(key);
             let coll = split_dotted(&name).0;
@@ -507,7 +522,7 @@ impl Batcher {
                 .rows
                 .push((self.arena.ends.len(), carried.line(r)));
             for f in carried.fields(r) {
-                self.arena.text.push_str(carried.value(f));
+                self.arena.text.extend_from_slice(carried.value(f));
                 self.arena.ends.push(self.arena.text.len());
                 self.arena.cols.push(carried.cols[f]);
             }
@@ -521,10 +536,37 @@ impl Batcher {
     }
 
     fn cols_reset(&mut self) {
-        for &c in &self.cols {
+        self.cols_truncate(0);
+    }
+
+    /// Takes back the columns from position `n` on.
+    fn cols_truncate(&mut self, n: usize) {
+        for &c in &self.cols[n.min(self.cols.len())..] {
             self.slot[c] = 0;
         }
-        self.cols.clear();
+        self.cols.truncate(n);
+        if n < self.template_ends.len() {
+            self.template_ends.truncate(n);
+            self.template
+                .truncate(n.checked_sub(1).map_or(0, |p| self.template_ends[p]));
+        }
+    }
+
+    /// Extends the row template to every column of the open batch.
+    fn extend_template(&mut self) {
+        let q = self.level.quote();
+        while self.template_ends.len() < self.cols.len() {
+            let p = self.template_ends.len();
+            if p == 0 {
+                self.template.push(b'{');
+            } else {
+                self.template.extend_from_slice(q);
+                self.template.push(b',');
+            }
+            self.template.extend_from_slice(&self.keys[self.cols[p]]);
+            self.template.extend_from_slice(q);
+            self.template_ends.push(self.template.len());
+        }
     }
 
     /// Whether row `idx` fits in an empty batch of its own. Renders into
@@ -581,10 +623,7 @@ impl Batcher {
             return true;
         }
         // Undo.
-        for &c in &self.cols[before_cols..] {
-            self.slot[c] = 0;
-        }
-        self.cols.truncate(before_cols);
+        self.cols_truncate(before_cols);
         if grew {
             self.rerender_rows(idx);
         } else {
@@ -678,7 +717,7 @@ impl Batcher {
                     }
                     self.level.csv_field(
                         &mut self.payload,
-                        &self.names[c],
+                        self.names[c].as_bytes(),
                         self.params.csv_delimiter,
                     );
                 }
@@ -712,6 +751,9 @@ impl Batcher {
     }
 
     fn render_row(&mut self, r: usize, first: bool) {
+        if self.params.source_format != SourceFormat::Csv {
+            self.extend_template();
+        }
         for f in self.arena.fields(r) {
             self.lookup[self.arena.cols[f]] = f + 1;
         }
@@ -719,19 +761,32 @@ impl Batcher {
         let level = self.level;
         match self.params.source_format {
             SourceFormat::Json | SourceFormat::Array => {
-                level.raw(out, if first { b"{" } else { b",{" });
-                for (p, &c) in self.cols.iter().enumerate() {
-                    if p > 0 {
-                        level.raw(out, b",");
-                    }
-                    out.extend_from_slice(&self.keys[c]);
-                    let v = match self.lookup[c] {
-                        0 => "",
-                        f => self.arena.value(f - 1),
-                    };
-                    level.json_str(out, v);
+                // `,` `{` `}` are the same at every level; most rows need no
+                // escaping at all, which one check of the row's text tells.
+                if !first {
+                    out.push(b',');
                 }
-                level.raw(out, b"}");
+                if self.cols.is_empty() {
+                    out.extend_from_slice(b"{}");
+                } else {
+                    let clean = escape::is_clean(self.arena.row_text(r));
+                    let mut start = 0;
+                    for (&c, &end) in self.cols.iter().zip(&self.template_ends) {
+                        out.extend_from_slice(&self.template[start..end]);
+                        start = end;
+                        let v = match self.lookup[c] {
+                            0 => &[][..],
+                            f => self.arena.value(f - 1),
+                        };
+                        if clean {
+                            out.extend_from_slice(v);
+                        } else {
+                            level.json_text(out, v);
+                        }
+                    }
+                    out.extend_from_slice(level.quote());
+                    out.push(b'}');
+                }
             }
             SourceFormat::Csv => {
                 let d = self.params.csv_delimiter;
@@ -740,7 +795,7 @@ impl Batcher {
                         level.raw(out, &[d]);
                     }
                     let v = match self.lookup[c] {
-                        0 => "",
+                        0 => &[][..],
                         f => self.arena.value(f - 1),
                     };
                     level.csv_field(out, v, d);

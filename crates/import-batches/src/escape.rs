@@ -112,7 +112,32 @@ fn escape(out: &mut Vec<u8>, s: &[u8], twice: bool) {
     out.extend_from_slice(&s[start..]);
 }
 
+/// True when no byte of `s` needs escaping in a JSON string: then the
+/// text goes into a body as it is, at any level. Checked 8 bytes at a time.
+pub(crate) fn is_clean(s: &[u8]) -> bool {
+    let words = s.chunks_exact(8);
+    let tail = words.remainder();
+    words
+        .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
+        .all(|x| !word_needs_escape(x))
+        && tail.iter().all(|&b| !NEEDS_ESCAPE[b as usize])
+}
+
 impl Level {
+    /// The quote of a JSON string at this level: `"` or `\"`.
+    pub(crate) fn quote(self) -> &'static [u8] {
+        match self {
+            Level::Raw => b"\"",
+            Level::InString => b"\\\"",
+        }
+    }
+
+    /// Appends the text of a JSON string with value `s` at this level,
+    /// without its quotes.
+    pub(crate) fn json_text(self, out: &mut Vec<u8>, s: &[u8]) {
+        escape(out, s, self == Level::InString);
+    }
+
     /// Appends literal inner text (`{`, `,`, a CSV line's bytes) at this level.
     pub(crate) fn raw(self, out: &mut Vec<u8>, text: &[u8]) {
         match self {
@@ -122,25 +147,15 @@ impl Level {
     }
 
     /// Appends a JSON string with value `s` at this level: `"s"` or `\"s\"`.
-    pub(crate) fn json_str(self, out: &mut Vec<u8>, s: &str) {
-        match self {
-            Level::Raw => {
-                out.push(b'"');
-                escape(out, s.as_bytes(), false);
-                out.push(b'"');
-            }
-            Level::InString => {
-                out.extend_from_slice(b"\\\"");
-                escape(out, s.as_bytes(), true);
-                out.extend_from_slice(b"\\\"");
-            }
-        }
+    pub(crate) fn json_str(self, out: &mut Vec<u8>, s: &[u8]) {
+        out.extend_from_slice(self.quote());
+        self.json_text(out, s);
+        out.extend_from_slice(self.quote());
     }
 
     /// Appends a CSV field at this level: quoted (with `""`) only when it
     /// holds the delimiter, a quote, CR or LF, or starts or ends with a blank.
-    pub(crate) fn csv_field(self, out: &mut Vec<u8>, s: &str, delimiter: u8) {
-        let b = s.as_bytes();
+    pub(crate) fn csv_field(self, out: &mut Vec<u8>, b: &[u8], delimiter: u8) {
         let quote = b
             .iter()
             .any(|&c| c == delimiter || matches!(c, b'"' | b'\n' | b'\r'))
@@ -183,14 +198,17 @@ mod tests {
             "é€𝄞",
             "",
         ] {
-            let once = s(|o| Level::Raw.json_str(o, value));
+            let once = s(|o| Level::Raw.json_str(o, value.as_bytes()));
             assert_eq!(
                 serde_json::from_str::<String>(&once).unwrap(),
                 value,
                 "{once}"
             );
             // Twice: the inner text is a JSON string inside a JSON string.
-            let twice = format!("\"{}\"", s(|o| Level::InString.json_str(o, value)));
+            let twice = format!(
+                "\"{}\"",
+                s(|o| Level::InString.json_str(o, value.as_bytes()))
+            );
             let inner: String = serde_json::from_str(&twice).unwrap();
             assert_eq!(
                 serde_json::from_str::<String>(&inner).unwrap(),
@@ -226,27 +244,41 @@ mod tests {
     }
 
     #[test]
+    fn clean_check_agrees_with_the_table_at_every_length_and_place() {
+        for len in 0..20 {
+            assert!(is_clean(&vec![b'a'; len][..]));
+            for at in 0..len {
+                for b in [b'"', b'\\', 0, 0x1f, b' ', 0x7f, 0xc3] {
+                    let mut s = vec![b'a'; len];
+                    s[at] = b;
+                    assert_eq!(is_clean(&s), !NEEDS_ESCAPE[b as usize], "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn exact_escapes() {
-        assert_eq!(s(|o| Level::Raw.json_str(o, "a\"b")), r#""a\"b""#);
-        assert_eq!(s(|o| Level::InString.json_str(o, "a\"b")), r#"\"a\\\"b\""#);
+        assert_eq!(s(|o| Level::Raw.json_str(o, b"a\"b")), r#""a\"b""#);
+        assert_eq!(s(|o| Level::InString.json_str(o, b"a\"b")), r#"\"a\\\"b\""#);
         assert_eq!(
-            s(|o| Level::InString.json_str(o, "\u{1}")),
+            s(|o| Level::InString.json_str(o, b"\x01")),
             r#"\"\\u0001\""#
         );
     }
 
     #[test]
     fn csv_fields_quote_only_when_needed() {
-        assert_eq!(s(|o| Level::Raw.csv_field(o, "plain", b',')), "plain");
-        assert_eq!(s(|o| Level::Raw.csv_field(o, "a,b", b',')), "\"a,b\"");
-        assert_eq!(s(|o| Level::Raw.csv_field(o, "a,b", b';')), "a,b");
+        assert_eq!(s(|o| Level::Raw.csv_field(o, b"plain", b',')), "plain");
+        assert_eq!(s(|o| Level::Raw.csv_field(o, b"a,b", b',')), "\"a,b\"");
+        assert_eq!(s(|o| Level::Raw.csv_field(o, b"a,b", b';')), "a,b");
         assert_eq!(
-            s(|o| Level::Raw.csv_field(o, "say \"hi\"", b',')),
+            s(|o| Level::Raw.csv_field(o, b"say \"hi\"", b',')),
             "\"say \"\"hi\"\"\""
         );
-        assert_eq!(s(|o| Level::Raw.csv_field(o, " pad", b',')), "\" pad\"");
+        assert_eq!(s(|o| Level::Raw.csv_field(o, b" pad", b',')), "\" pad\"");
         assert_eq!(
-            s(|o| Level::InString.csv_field(o, "x\ny", b',')),
+            s(|o| Level::InString.csv_field(o, b"x\ny", b',')),
             "\\\"x\\ny\\\""
         );
     }
