@@ -105,10 +105,13 @@ struct Arena {
 impl Arena {
     fn push(&mut self, row: &Row) {
         self.rows.push((self.ends.len(), row.line()));
-        for (i, value) in row.iter().enumerate() {
-            self.text.extend_from_slice(value.as_bytes());
-            self.ends.push(self.text.len());
-            self.cols.push(row.column(i));
+        let base = self.text.len();
+        self.text.extend_from_slice(row.text().as_bytes());
+        self.ends.extend(row.ends().iter().map(|e| e + base));
+        if row.is_positional() {
+            self.cols.extend(0..row.len());
+        } else {
+            self.cols.extend((0..row.len()).map(|i| row.column(i)));
         }
     }
 

@@ -70,6 +70,24 @@ impl Row {
         })
     }
 
+    /// The text of all fields, one after another: field `i` is
+    /// `text()[ends()[i - 1]..ends()[i]]` (from 0 for the first).
+    ///
+    /// ```
+    /// let mut row = profile_rows::Row::new();
+    /// row.push_field("ann");
+    /// row.push_field("17");
+    /// assert_eq!((row.text(), row.ends()), ("ann17", &[3, 5][..]));
+    /// ```
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Where each field ends in [`text`](Row::text).
+    pub fn ends(&self) -> &[usize] {
+        &self.ends
+    }
+
     /// Line in the input where the row begins, from 1.
     pub fn line(&self) -> u64 {
         self.line
