@@ -24,6 +24,7 @@ use serde::Serialize;
 use crate::error::{Error, ParamError};
 use crate::escape::{self, Level};
 use crate::params::{Action, DeleteTarget, ImportParams, SourceFormat};
+use crate::short_copy;
 
 /// The bounds of each body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,8 +126,14 @@ impl Arena {
     }
 
     fn value(&self, f: usize) -> &[u8] {
+        let (start, end) = self.span(f);
+        &self.text[start..end]
+    }
+
+    /// Where value `f` starts and ends in `text`.
+    fn span(&self, f: usize) -> (usize, usize) {
         let start = if f == 0 { 0 } else { self.ends[f - 1] };
-        &self.text[start..self.ends[f]]
+        (start, self.ends[f])
     }
 
     /// The text of row `r`'s values, one after another.
@@ -550,14 +557,25 @@ impl Batcher {
         self.cols.truncate(n);
         if n < self.template_ends.len() {
             self.template_ends.truncate(n);
-            self.template
-                .truncate(n.checked_sub(1).map_or(0, |p| self.template_ends[p]));
+            self.pad_template();
         }
+    }
+
+    /// The template's text, and `BLOCK` bytes after it for `short_copy`.
+    fn pad_template(&mut self) {
+        let len = self.template_ends.last().copied().unwrap_or(0);
+        self.template.truncate(len);
+        self.template.resize(len + short_copy::BLOCK, 0);
     }
 
     /// Extends the row template to every column of the open batch.
     fn extend_template(&mut self) {
+        if self.template_ends.len() == self.cols.len() {
+            return;
+        }
         let q = self.level.quote();
+        self.template
+            .truncate(self.template_ends.last().copied().unwrap_or(0));
         while self.template_ends.len() < self.cols.len() {
             let p = self.template_ends.len();
             if p == 0 {
@@ -570,6 +588,7 @@ impl Batcher {
             self.template.extend_from_slice(q);
             self.template_ends.push(self.template.len());
         }
+        self.pad_template();
     }
 
     /// Whether row `idx` fits in an empty batch of its own. Renders into
@@ -757,9 +776,20 @@ impl Batcher {
         if self.params.source_format != SourceFormat::Csv {
             self.extend_template();
         }
-        for f in self.arena.fields(r) {
-            self.lookup[self.arena.cols[f]] = f + 1;
+        // A row whose fields are the batch's columns in order (every CSV
+        // row) is rendered field by field; any other looks its values up.
+        let fields = self.arena.fields(r);
+        let direct = self.arena.cols[fields.clone()] == self.cols[..];
+        if !direct {
+            for f in fields.clone() {
+                self.lookup[self.arena.cols[f]] = f + 1;
+            }
         }
+        let lookup = &self.lookup;
+        let field = |p: usize, c: usize| match direct {
+            true => Some(fields.start + p),
+            false => lookup[c].checked_sub(1),
+        };
         let out = &mut self.payload;
         let level = self.level;
         match self.params.source_format {
@@ -769,23 +799,36 @@ impl Batcher {
                 if !first {
                     out.push(b',');
                 }
+                let row_text = self.arena.row_text(r);
                 if self.cols.is_empty() {
                     out.extend_from_slice(b"{}");
-                } else {
-                    let clean = escape::is_clean(self.arena.row_text(r));
+                } else if escape::is_clean(row_text) {
+                    // The row is its template with the values in between:
+                    // short copies into room made for the whole row.
+                    let quote = level.quote();
+                    let mut at = out.len();
+                    let most = self.template.len() + row_text.len() + quote.len() + 1;
+                    out.resize(at + most + short_copy::BLOCK, 0);
                     let mut start = 0;
-                    for (&c, &end) in self.cols.iter().zip(&self.template_ends) {
+                    for (p, (&c, &end)) in self.cols.iter().zip(&self.template_ends).enumerate() {
+                        at = short_copy::put(out, at, &self.template, start, end - start);
+                        start = end;
+                        if let Some(f) = field(p, c) {
+                            let (from, to) = self.arena.span(f);
+                            at = short_copy::put(out, at, &self.arena.text, from, to - from);
+                        }
+                    }
+                    out[at..at + quote.len()].copy_from_slice(quote);
+                    at += quote.len();
+                    out[at] = b'}';
+                    out.truncate(at + 1);
+                } else {
+                    let mut start = 0;
+                    for (p, (&c, &end)) in self.cols.iter().zip(&self.template_ends).enumerate() {
                         out.extend_from_slice(&self.template[start..end]);
                         start = end;
-                        let v = match self.lookup[c] {
-                            0 => &[][..],
-                            f => self.arena.value(f - 1),
-                        };
-                        if clean {
-                            out.extend_from_slice(v);
-                        } else {
-                            level.json_text(out, v);
-                        }
+                        let v = field(p, c).map_or(&[][..], |f| self.arena.value(f));
+                        level.json_text(out, v);
                     }
                     out.extend_from_slice(level.quote());
                     out.push(b'}');
@@ -797,17 +840,16 @@ impl Batcher {
                     if p > 0 {
                         level.raw(out, &[d]);
                     }
-                    let v = match self.lookup[c] {
-                        0 => &[][..],
-                        f => self.arena.value(f - 1),
-                    };
+                    let v = field(p, c).map_or(&[][..], |f| self.arena.value(f));
                     level.csv_field(out, v, d);
                 }
                 level.raw(out, b"\n");
             }
         }
-        for f in self.arena.fields(r) {
-            self.lookup[self.arena.cols[f]] = 0;
+        if !direct {
+            for f in self.arena.fields(r) {
+                self.lookup[self.arena.cols[f]] = 0;
+            }
         }
     }
 

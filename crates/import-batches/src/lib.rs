@@ -58,6 +58,7 @@ mod batcher;
 mod error;
 mod escape;
 mod params;
+mod short_copy;
 mod size;
 
 pub use crate::batcher::{file_name, Batch, Batcher, Limits, Sink, Summary};
