@@ -62,7 +62,7 @@ pub fn run(args: &InspectArgs) -> Result<u8, Fail> {
             Err(e) => return Err(Fail::input(name, &e)),
         }
     }
-    let info = *rdr.info();
+    let info = rdr.info();
     let is_csv = info.format == profile_rows::Format::Csv;
     let columns = rdr.columns();
     let mut profile_fields = Vec::new();

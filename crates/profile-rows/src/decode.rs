@@ -7,6 +7,13 @@
 //! Any other encoding goes through `encoding_rs` from a raw buffer into the
 //! same buffer.
 //!
+//! Without a BOM or a label the input is read as UTF-8 until it proves
+//! otherwise, in one pass: at the first invalid sequence, if everything
+//! before it was ASCII (which reads the same in both), the rest is read as
+//! windows-1252; after valid non-ASCII UTF-8 it is an error, since neither
+//! encoding reads the whole input right. That is the answer a scan of the
+//! whole input would give, without reading it twice.
+//!
 //! An invalid sequence is not reported at once: the valid text before it is
 //! handed out first, and the error comes from the next fill, so the caller has
 //! consumed (and counted the lines of) everything before it. The error names
@@ -17,7 +24,7 @@ use std::io::{self, Read};
 use encoding_rs::{CoderResult, DecoderResult, Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
 
 use crate::error::{ErrorKind, Result};
-use crate::input::{read_full, Source};
+use crate::input::Source;
 
 /// How the encoding was chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,9 +33,11 @@ pub enum Detection {
     Bom,
     /// Given by the caller (`--encoding`).
     Label,
-    /// No BOM, and the bytes examined are valid UTF-8.
+    /// No BOM and no label: UTF-8, valid as far as read (to the end, once
+    /// read to the end).
     ValidUtf8,
-    /// No BOM, and the bytes are not valid UTF-8: windows-1252.
+    /// No BOM and no label, and an invalid sequence came after nothing but
+    /// ASCII: windows-1252 (from the start: ASCII reads the same in both).
     NotUtf8,
 }
 
@@ -41,8 +50,6 @@ pub struct EncodingInfo {
     pub detection: Detection,
     /// Length of the byte order mark that was stripped (0 when none).
     pub bom_len: usize,
-    /// The whole input was checked (a file, not a stream).
-    pub whole_file_checked: bool,
 }
 
 impl EncodingInfo {
@@ -50,13 +57,6 @@ impl EncodingInfo {
     pub fn name(&self) -> &'static str {
         self.encoding.name()
     }
-}
-
-/// What the caller asks for.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct EncodingRequest {
-    pub label: Option<&'static Encoding>,
-    pub lossy: bool,
 }
 
 /// Looks up a WHATWG label (`latin1`, `utf-16le`, `cp1252`, ...).
@@ -77,99 +77,25 @@ fn bom_of(head: &[u8]) -> Option<(&'static Encoding, usize)> {
     }
 }
 
-/// The result of checking bytes for UTF-8.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Utf8Scan {
-    Valid,
-    /// Invalid at `byte` (line `line`); `multibyte_before` when valid
-    /// non-ASCII UTF-8 came before it.
-    Invalid {
-        byte: u64,
-        line: u64,
-        multibyte_before: bool,
-    },
-}
-
-/// Checks a whole stream for UTF-8, in bounded memory.
-///
-/// This pass reads every byte of a file before the real read, so it uses
-/// `simdutf8` (several times std's speed on non-ASCII text); std's validator
-/// runs only where the answer is no, to find the exact offset.
-pub(crate) fn scan_utf8(r: &mut dyn Read) -> io::Result<Utf8Scan> {
-    let mut buf = vec![0u8; 1 << 16];
-    let (mut carry, mut base, mut lines, mut multibyte) = (0usize, 0u64, 1u64, false);
-    loop {
-        let n = read_full(r, &mut buf[carry..])?;
-        let len = carry + n;
-        let eof = n == 0 || len < buf.len();
-        let chunk = &buf[..len];
-        if simdutf8::basic::from_utf8(chunk).is_ok() {
-            multibyte = multibyte || !chunk.is_ascii();
-            lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
-            carry = 0;
-        } else {
-            let e = std::str::from_utf8(chunk).expect_err("simdutf8 said invalid");
-            let good = &chunk[..e.valid_up_to()];
-            multibyte = multibyte || !good.is_ascii();
-            lines += memchr::memchr_iter(b'\n', good).count() as u64;
-            if e.error_len().is_some() || eof {
-                return Ok(Utf8Scan::Invalid {
-                    byte: base + e.valid_up_to() as u64,
-                    line: lines,
-                    multibyte_before: multibyte,
-                });
-            }
-            carry = len - e.valid_up_to();
-            buf.copy_within(e.valid_up_to()..len, 0);
-            base += e.valid_up_to() as u64;
-            continue;
-        }
-        base += len as u64;
-        if eof {
-            return Ok(Utf8Scan::Valid);
-        }
-    }
-}
-
 /// Chooses the encoding: a BOM decides (as in the WHATWG decode algorithm),
-/// then the caller's label, then UTF-8 validity of `scan` (the whole file, or
-/// for a stream the head of it: `scan` says which), else windows-1252.
-pub(crate) fn choose(
-    head: &[u8],
-    req: EncodingRequest,
-    scan: impl FnOnce() -> io::Result<(Utf8Scan, bool)>,
-) -> Result<EncodingInfo> {
+/// then the caller's label, else UTF-8 until the bytes prove otherwise
+/// (see the [module docs](self)).
+pub(crate) fn choose(head: &[u8], label: Option<&'static Encoding>) -> EncodingInfo {
     if let Some((encoding, bom_len)) = bom_of(head) {
-        return Ok(EncodingInfo {
+        return EncodingInfo {
             encoding,
             detection: Detection::Bom,
             bom_len,
-            whole_file_checked: false,
-        });
+        };
     }
-    if let Some(encoding) = req.label {
-        return Ok(EncodingInfo {
-            encoding,
-            detection: Detection::Label,
-            bom_len: 0,
-            whole_file_checked: false,
-        });
-    }
-    let (scan, whole_file_checked) = scan()?;
-    let info = |encoding, detection| EncodingInfo {
+    let (encoding, detection) = match label {
+        Some(encoding) => (encoding, Detection::Label),
+        None => (UTF_8, Detection::ValidUtf8),
+    };
+    EncodingInfo {
         encoding,
         detection,
         bom_len: 0,
-        whole_file_checked,
-    };
-    match scan {
-        Utf8Scan::Valid => Ok(info(UTF_8, Detection::ValidUtf8)),
-        Utf8Scan::Invalid {
-            byte,
-            line,
-            multibyte_before: true,
-        } if !req.lossy => Err(ErrorKind::MixedEncoding { line, byte }.into()),
-        Utf8Scan::Invalid { .. } => Ok(info(WINDOWS_1252, Detection::NotUtf8)),
     }
 }
 
@@ -178,15 +104,37 @@ pub(crate) fn choose(
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct BadSequence {
     pub byte: u64,
+    /// Invalid UTF-8 after valid non-ASCII UTF-8, with the encoding guessed.
+    pub mixed: bool,
+}
+
+impl BadSequence {
+    /// The error to report, at `line` of the input read as `encoding`.
+    pub(crate) fn error(self, encoding: &'static str, line: u64) -> crate::Error {
+        let byte = self.byte;
+        if self.mixed {
+            ErrorKind::MixedEncoding { line, byte }.into()
+        } else {
+            ErrorKind::Encoding {
+                encoding,
+                line,
+                byte,
+            }
+            .into()
+        }
+    }
 }
 
 enum Kind {
-    /// Validate in place.
-    Utf8,
-    /// Already proved valid UTF-8 by a scan of the whole file: pass through.
-    /// (Rows are still checked when they become strings, so a file that
-    /// changes under us gives an error, not bad text.)
-    Trusted,
+    /// Validate in place. With `guess`, the encoding was not given: at the
+    /// first invalid sequence the decoder becomes windows-1252 (when only
+    /// ASCII came before) or, with `lossy`, lossy UTF-8.
+    Utf8 {
+        guess: bool,
+        lossy: bool,
+        /// Valid non-ASCII UTF-8 has been seen.
+        multibyte: bool,
+    },
     /// Through encoding_rs from `raw`.
     Transcode {
         dec: encoding_rs::Decoder,
@@ -218,6 +166,8 @@ pub(crate) struct Decoder {
     bad: Option<BadSequence>,
     /// Largest slice `fill_buf` hands out: a knob to test chunk boundaries.
     chunk: usize,
+    /// A guessed UTF-8 input turned out to be windows-1252.
+    fell_back: bool,
 }
 
 /// The least buffer that always has room for one character of output.
@@ -227,22 +177,15 @@ impl Decoder {
     /// `src` starts after the BOM of `info` (if any).
     pub(crate) fn new(src: Source, info: EncodingInfo, lossy: bool, capacity: usize) -> Decoder {
         let capacity = capacity.max(MIN_BUF);
-        let kind = if info.encoding == UTF_8
-            && info.detection == Detection::ValidUtf8
-            && info.whole_file_checked
-        {
-            Kind::Trusted
-        } else if info.encoding == UTF_8 && !lossy {
-            Kind::Utf8
-        } else {
-            Kind::Transcode {
-                dec: info.encoding.new_decoder_without_bom_handling(),
-                raw: vec![0; capacity],
-                raw_pos: 0,
-                raw_end: 0,
-                raw_base: 0,
+        let guess = info.detection == Detection::ValidUtf8;
+        let kind = if info.encoding == UTF_8 && (guess || !lossy) {
+            Kind::Utf8 {
+                guess,
                 lossy,
+                multibyte: false,
             }
+        } else {
+            transcoder(info.encoding, vec![0; capacity], 0, 0, lossy)
         };
         Decoder {
             src,
@@ -256,7 +199,14 @@ impl Decoder {
             eof: false,
             bad: None,
             chunk: usize::MAX,
+            fell_back: false,
         }
+    }
+
+    /// True when an input read as UTF-8 by guess turned out to be
+    /// windows-1252 (see [`Detection::NotUtf8`]).
+    pub(crate) fn fell_back(&self) -> bool {
+        self.fell_back
     }
 
     /// Hand out at most `n` bytes per `fill_buf` (tests of chunk boundaries).
@@ -323,38 +273,59 @@ impl Decoder {
             }
             let start = self.end;
             match &mut self.kind {
-                kind @ (Kind::Utf8 | Kind::Trusted) => {
-                    let trusted = matches!(kind, Kind::Trusted);
+                Kind::Utf8 {
+                    guess,
+                    lossy,
+                    multibyte,
+                } => {
+                    let (guess, lossy) = (*guess, *lossy);
                     if self.filled == self.buf.len() {
                         // Only when a caller keeps more than the buffer holds.
                         let len = self.buf.len();
                         self.buf.resize(len * 2, 0);
                     }
                     let n = read_some(&mut self.src, &mut self.buf[self.filled..])?;
-                    if n == 0 {
-                        self.eof = true;
-                        if self.filled > self.end {
-                            self.bad = Some(BadSequence {
-                                byte: self.bom_len + self.base + self.end as u64,
-                            });
-                        }
-                        return Ok(());
-                    }
                     self.filled += n;
-                    if trusted {
-                        self.end = self.filled;
+                    let new = &self.buf[self.end..self.filled];
+                    // simdutf8 for the common answer; std's for where it fails.
+                    let (valid, invalid) = if simdutf8::basic::from_utf8(new).is_ok() {
+                        (new.len(), false)
                     } else {
-                        match std::str::from_utf8(&self.buf[self.end..self.filled]) {
-                            Ok(_) => self.end = self.filled,
-                            Err(e) => {
-                                self.end += e.valid_up_to();
-                                if e.error_len().is_some() {
-                                    self.bad = Some(BadSequence {
-                                        byte: self.bom_len + self.base + self.end as u64,
-                                    });
-                                }
-                            }
+                        match std::str::from_utf8(new) {
+                            Ok(_) => (new.len(), false),
+                            Err(e) => (e.valid_up_to(), e.error_len().is_some()),
                         }
+                    };
+                    if guess && !*multibyte {
+                        *multibyte = !new[..valid].is_ascii();
+                    }
+                    let multibyte = *multibyte;
+                    self.end += valid;
+                    // A cut character at the end of the input is invalid too.
+                    let invalid = invalid || (n == 0 && self.filled > self.end);
+                    if n == 0 {
+                        self.eof = !invalid;
+                    }
+                    if invalid && guess && (!multibyte || lossy) {
+                        // Read the rest as windows-1252 (ASCII so far), or
+                        // as lossy UTF-8: from the bad sequence on.
+                        let encoding = if multibyte { UTF_8 } else { WINDOWS_1252 };
+                        self.fell_back = !multibyte;
+                        let rest = self.buf[self.end..self.filled].to_vec();
+                        let mut raw = vec![0; self.buf.len().max(rest.len())];
+                        raw[..rest.len()].copy_from_slice(&rest);
+                        let at = self.base + self.end as u64;
+                        self.kind = transcoder(encoding, raw, rest.len(), at, lossy);
+                        self.filled = self.end;
+                        self.eof = false;
+                    } else if invalid {
+                        self.bad = Some(BadSequence {
+                            byte: self.bom_len + self.base + self.end as u64,
+                            mixed: guess,
+                        });
+                    }
+                    if n == 0 && !matches!(self.kind, Kind::Transcode { .. }) {
+                        return Ok(());
                     }
                 }
                 Kind::Transcode {
@@ -393,6 +364,7 @@ impl Decoder {
                                     *raw_base + *raw_pos as u64 - u64::from(bad) - u64::from(after);
                                 self.bad = Some(BadSequence {
                                     byte: self.bom_len + at,
+                                    mixed: false,
                                 });
                             }
                             _ => {}
@@ -405,6 +377,25 @@ impl Decoder {
                 return Ok(());
             }
         }
+    }
+}
+
+/// A decoder of `encoding` whose raw buffer is `raw`, holding `len` bytes
+/// that come after `base` bytes of the input.
+fn transcoder(
+    encoding: &'static Encoding,
+    raw: Vec<u8>,
+    len: usize,
+    base: u64,
+    lossy: bool,
+) -> Kind {
+    Kind::Transcode {
+        dec: encoding.new_decoder_without_bom_handling(),
+        raw,
+        raw_pos: 0,
+        raw_end: len,
+        raw_base: base,
+        lossy,
     }
 }
 
@@ -427,11 +418,22 @@ mod tests {
         lossy: bool,
         cap: usize,
     ) -> (Vec<u8>, Option<u64>) {
+        let (out, bad, _) = decode_as(bytes, enc, Detection::Label, lossy, cap);
+        (out, bad.map(|b| b.byte))
+    }
+
+    /// Text out, the bad sequence if any, and whether the decoder fell back.
+    fn decode_as(
+        bytes: &[u8],
+        encoding: &'static Encoding,
+        detection: Detection,
+        lossy: bool,
+        cap: usize,
+    ) -> (Vec<u8>, Option<BadSequence>, bool) {
         let info = EncodingInfo {
-            encoding: enc,
-            detection: Detection::Label,
+            encoding,
+            detection,
             bom_len: 0,
-            whole_file_checked: false,
         };
         let src: Source = Box::new(crate::testutil::Chunked::new(bytes.to_vec(), cap));
         let mut d = Decoder::new(src, info, lossy, cap);
@@ -439,13 +441,13 @@ mod tests {
         let mut out = vec![];
         loop {
             match d.fill_buf().unwrap() {
-                Ok([]) => return (out, None),
+                Ok([]) => return (out, None, d.fell_back()),
                 Ok(b) => {
                     let n = b.len();
                     out.extend_from_slice(b);
                     d.consume(n);
                 }
-                Err(bad) => return (out, Some(bad.byte)),
+                Err(bad) => return (out, Some(bad), d.fell_back()),
             }
         }
     }
@@ -502,24 +504,46 @@ mod tests {
     }
 
     #[test]
-    fn scan_finds_mixed_files() {
-        let mut r: &[u8] = b"caf\xC3\xA9\nna\xEFve";
-        let scan = scan_utf8(&mut r).unwrap();
-        assert_eq!(
-            scan,
-            Utf8Scan::Invalid {
-                byte: 8,
-                line: 2,
-                multibyte_before: true
-            }
-        );
-        let mut r: &[u8] = b"plain\nna\xEFve";
-        assert!(matches!(
-            scan_utf8(&mut r).unwrap(),
-            Utf8Scan::Invalid {
-                multibyte_before: false,
-                ..
-            }
-        ));
+    fn a_guess_of_utf8_falls_back_to_windows_1252_only_after_ascii() {
+        let guess =
+            |bytes: &[u8], lossy, cap| decode_as(bytes, UTF_8, Detection::ValidUtf8, lossy, cap);
+        for cap in [1, 2, 3, 7, 64] {
+            // ASCII, then a windows-1252 byte: all of it is windows-1252.
+            let (out, bad, fell) = guess(b"plain\nna\xEFve", false, cap);
+            assert_eq!(
+                (out.as_slice(), bad.is_none(), fell),
+                ("plain\nnaïve".as_bytes(), true, true),
+                "cap {cap}"
+            );
+            // A cut character at the very end counts as well.
+            let (out, _, fell) = guess(b"abc\xC3", false, cap);
+            assert_eq!(
+                (out.as_slice(), fell),
+                ("abcÃ".as_bytes(), true),
+                "cap {cap}"
+            );
+            // Valid non-ASCII UTF-8, then a bad byte: neither reads it all.
+            let (out, bad, fell) = guess(b"caf\xC3\xA9\nna\xEFve", false, cap);
+            let bad = bad.expect("an error");
+            assert_eq!(
+                (out.as_slice(), bad.byte, bad.mixed, fell),
+                ("café\nna".as_bytes(), 8, true, false),
+                "cap {cap}"
+            );
+            // ... unless lossy: UTF-8 with U+FFFD from there on.
+            let (out, bad, fell) = guess(b"caf\xC3\xA9\nna\xEFve", true, cap);
+            assert_eq!(
+                (out.as_slice(), bad.is_none(), fell),
+                ("café\nna\u{FFFD}ve".as_bytes(), true, false),
+                "cap {cap}"
+            );
+            // Valid to the end: UTF-8, untouched.
+            let (out, bad, fell) = guess("é€𝄞\n".as_bytes(), false, cap);
+            assert_eq!(
+                (out.as_slice(), bad.is_none(), fell),
+                ("é€𝄞\n".as_bytes(), true, false),
+                "cap {cap}"
+            );
+        }
     }
 }

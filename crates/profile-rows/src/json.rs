@@ -152,14 +152,7 @@ impl JsonReader {
         loop {
             let buf = match dec.fill_buf()? {
                 Ok(buf) => buf,
-                Err(bad) => {
-                    return Err(ErrorKind::Encoding {
-                        encoding: self.encoding,
-                        line: self.line,
-                        byte: bad.byte,
-                    }
-                    .into())
-                }
+                Err(bad) => return Err(bad.error(self.encoding, self.line)),
             };
             if buf.is_empty() {
                 return self.at_end(columns);

@@ -25,12 +25,13 @@
 //! * The input is a path, stdin or any reader; gzip is recognised by its magic
 //!   bytes, not its name.
 //! * Encoding: a BOM decides (UTF-8, UTF-16LE, UTF-16BE); then a label given to
-//!   [`ReaderBuilder::encoding`]; otherwise UTF-8 when the bytes are valid
-//!   UTF-8 (a file is checked whole, a stream on its first MiB), else
-//!   windows-1252. A file that is valid non-ASCII UTF-8 up to a bad byte is an
-//!   error rather than a guess. An invalid byte sequence is an error naming its
-//!   line and offset unless [`ReaderBuilder::lossy`] is set. UTF-8 is validated
-//!   in place, never transcoded.
+//!   [`ReaderBuilder::encoding`]; otherwise UTF-8 until the bytes prove
+//!   otherwise, in one pass: an invalid sequence after nothing but ASCII
+//!   makes the input windows-1252 ([`RowReader::info`] says so from then on);
+//!   after valid non-ASCII UTF-8 it is an error rather than a guess. An
+//!   invalid byte sequence is an error naming its line and offset unless
+//!   [`ReaderBuilder::lossy`] is set. UTF-8 is validated in place, never
+//!   transcoded.
 //! * The delimiter is sniffed among `,` `;` tab `|` over the first rows,
 //!   quote-aware (see [`ReaderBuilder::delimiter`] to give it).
 //! * RFC 4180 quoting, quoted newlines, CRLF, LF or CR, a last line without a

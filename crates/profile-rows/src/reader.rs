@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use crate::csv::{Dialect, End, Parser, Step};
-use crate::decode::{self, Decoder, EncodingInfo, EncodingRequest, Utf8Scan};
+use crate::decode::{self, Decoder, Detection, EncodingInfo};
 use crate::error::{ErrorKind, Position, Result};
 use crate::input::{self, read_full, Input, Source};
 use crate::json::JsonReader;
@@ -15,8 +15,6 @@ use crate::sniff::sniff_delimiter;
 
 /// Bytes of text the delimiter sniffer looks at.
 const SNIFF_BYTES: usize = 64 * 1024;
-/// Bytes of a stream (not a file) that decide between UTF-8 and windows-1252.
-const STREAM_DECIDE_BYTES: usize = 1 << 20;
 const DEFAULT_CAPACITY: usize = 64 * 1024;
 const DEFAULT_MAX_RECORD: usize = 64 << 20;
 
@@ -248,20 +246,12 @@ impl ReaderBuilder {
 
     /// Opens an [`Input`]: a path, stdin or a reader.
     pub fn from_input(&self, input: Input) -> Result<RowReader> {
-        let req = EncodingRequest {
-            label: self
-                .encoding
-                .as_deref()
-                .map(decode::lookup_label)
-                .transpose()?,
-            lossy: self.lossy,
-        };
+        let label = self
+            .encoding
+            .as_deref()
+            .map(decode::lookup_label)
+            .transpose()?;
         let path = input.path().map(Path::to_path_buf);
-        // Only a regular file can be read twice: a FIFO, /dev/stdin or a
-        // process substitution (`<(zcat x.gz)`) is read as a stream.
-        let file = path
-            .clone()
-            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()));
         let (src, gzip) = input::open(input, self.counter.clone())?;
         let mut src: Source = if self.capacity < DEFAULT_CAPACITY {
             Box::new(Chunked {
@@ -272,25 +262,11 @@ impl ReaderBuilder {
             src
         };
 
-        // The head decides the BOM; for a stream it also decides UTF-8.
-        let mut head = vec![
-            0u8;
-            if file.is_some() {
-                4
-            } else {
-                STREAM_DECIDE_BYTES
-            }
-        ];
+        // The head holds the BOM, if any.
+        let mut head = vec![0u8; 4];
         let n = read_full(&mut src, &mut head)?;
         head.truncate(n);
-        let head_complete = n < STREAM_DECIDE_BYTES;
-        let encoding = decode::choose(&head, req, || match &file {
-            Some(p) => {
-                let (mut whole, _) = input::open(Input::Path(p.clone()), None)?;
-                Ok((decode::scan_utf8(&mut whole)?, true))
-            }
-            None => Ok((scan_head(&head, head_complete)?, false)),
-        })?;
+        let encoding = decode::choose(&head, label);
         head.drain(..encoding.bom_len);
         let src: Source = Box::new(Cursor::new(head).chain(src));
         let mut dec = Decoder::new(src, encoding, self.lossy, self.capacity);
@@ -364,14 +340,6 @@ fn position(parser: &Parser, records: u64) -> Position {
 
 /// UTF-8 check of a stream's head; a character cut at its end is fine when
 /// more input follows.
-fn scan_head(head: &[u8], complete: bool) -> std::io::Result<Utf8Scan> {
-    match std::str::from_utf8(head) {
-        Ok(_) => Ok(Utf8Scan::Valid),
-        Err(e) if e.error_len().is_none() && !complete => Ok(Utf8Scan::Valid),
-        Err(_) => decode::scan_utf8(&mut &head[..]),
-    }
-}
-
 /// Reads at most `max` bytes per call: how tiny buffers are tested end to end.
 struct Chunked {
     inner: Source,
@@ -427,8 +395,17 @@ impl RowReader {
     }
 
     /// Encoding, compression and dialect of the input.
-    pub fn info(&self) -> &InputInfo {
-        &self.info
+    ///
+    /// Without a BOM or a label the input is read as UTF-8 until an invalid
+    /// sequence after nothing but ASCII shows it is windows-1252: from then
+    /// on (and for good) the encoding says so, with [`Detection::NotUtf8`].
+    pub fn info(&self) -> InputInfo {
+        let mut info = self.info;
+        if self.dec.fell_back() {
+            info.encoding.encoding = encoding_rs::WINDOWS_1252;
+            info.encoding.detection = Detection::NotUtf8;
+        }
+        info
     }
 
     /// Reads the next row into `row`; false at the end of the input.
@@ -491,14 +468,7 @@ impl RowReader {
         loop {
             let buf = match self.dec.fill_buf()? {
                 Ok(buf) => buf,
-                Err(bad) => {
-                    return Err(ErrorKind::Encoding {
-                        encoding: self.info.encoding.name(),
-                        line: parser.line(),
-                        byte: bad.byte,
-                    }
-                    .into())
-                }
+                Err(bad) => return Err(bad.error(self.info.encoding.name(), parser.line())),
             };
             if buf.is_empty() {
                 return match parser.finish(out, ends) {

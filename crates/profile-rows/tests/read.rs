@@ -7,7 +7,7 @@ use std::path::Path;
 mod common;
 
 use common::{read_at_every_capacity, testdata};
-use profile_rows::{Error, ErrorKind, ReaderBuilder, Row, RowReader};
+use profile_rows::{Detection, Error, ErrorKind, ReaderBuilder, Row, RowReader};
 
 /// Everything a reader yields: rows, and rejects as (line, message, fields).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -330,19 +330,29 @@ fn invalid_utf8_after_valid_multibyte_is_an_error_not_a_guess() {
         matches!(err.kind(), ErrorKind::MixedEncoding { line: 3, byte: 49 }),
         "{err:?}"
     );
-    // The same from a stream, decided on its head.
+    // The same from a stream, once read that far.
     let bytes = std::fs::read(testdata("utf8-invalid-after-multibyte.csv")).unwrap();
-    let err = ReaderBuilder::new().from_bytes(bytes.clone()).unwrap_err();
+    let mut rdr = ReaderBuilder::new().from_bytes(bytes).unwrap();
+    let mut row = Row::new();
+    assert!(rdr.read_row(&mut row).unwrap());
+    assert_eq!(row.get(1), Some("Zoë"));
+    let err = rdr.read_row(&mut row).unwrap_err();
     assert!(
         matches!(err.kind(), ErrorKind::MixedEncoding { line: 3, byte: 49 }),
         "{err:?}"
     );
-    // --lossy reads it as windows-1252 and goes on.
+    // --lossy reads on as UTF-8, with U+FFFD for the bad byte.
     let got = read_with(&testdata("utf8-invalid-after-multibyte.csv"), |b| {
         b.lossy(true);
     })
     .unwrap();
-    assert_eq!(got.rows.len(), 2);
+    assert_eq!(
+        got.rows,
+        vec![
+            strs(&["ann@example.com", "Zoë"]),
+            strs(&["bo@example.com", "Bo\u{FFFD}"])
+        ]
+    );
 }
 
 #[test]
@@ -391,9 +401,9 @@ fn encoding_label_overrides_detection() {
 }
 
 #[test]
-fn stream_with_late_invalid_byte_fails_instead_of_guessing() {
-    // Valid ASCII for more than the 1 MiB the stream decision looks at, then a
-    // windows-1252 byte: too late to switch, so it is an error with a position.
+fn a_windows_1252_byte_after_megabytes_of_ascii_makes_the_input_windows_1252() {
+    // Read as UTF-8 until the first invalid byte; all before it was ASCII,
+    // which reads the same in windows-1252, so that is what the input is.
     let mut data = b"Email,Name\n".to_vec();
     let line = b"someone@example.com,Someone\n";
     let n = (1 << 20) / line.len() + 10;
@@ -401,23 +411,28 @@ fn stream_with_late_invalid_byte_fails_instead_of_guessing() {
         data.extend_from_slice(line);
     }
     data.extend_from_slice(b"late@example.com,Lat\xE9\n");
-    let mut rdr = ReaderBuilder::new().from_bytes(data).unwrap();
-    assert_eq!(rdr.info().encoding.name(), "UTF-8");
-    let mut row = Row::new();
-    let mut rows = 0;
-    let err = loop {
-        match rdr.read_row(&mut row) {
-            Ok(true) => rows += 1,
-            Ok(false) => panic!("no error"),
-            Err(e) => break e,
+    for (name, rdr) in [
+        ("stream", ReaderBuilder::new().from_bytes(data.clone())),
+        ("file", {
+            let path = std::env::temp_dir().join(format!("late-1252-{}.csv", std::process::id()));
+            std::fs::write(&path, &data).unwrap();
+            let rdr = ReaderBuilder::new().from_path(&path);
+            std::fs::remove_file(&path).unwrap();
+            rdr
+        }),
+    ] {
+        let mut rdr = rdr.unwrap();
+        assert_eq!(rdr.info().encoding.name(), "UTF-8", "{name}");
+        let mut row = Row::new();
+        let (mut rows, mut last) = (0, String::new());
+        while rdr.read_row(&mut row).unwrap() {
+            rows += 1;
+            last = row.get(1).unwrap().to_string();
         }
-    };
-    assert_eq!(rows, n);
-    let expected_byte = 11 + (n * line.len()) as u64 + 20;
-    assert!(
-        matches!(err.kind(), ErrorKind::Encoding { line, byte, .. } if *line == n as u64 + 2 && *byte == expected_byte),
-        "{err:?}"
-    );
+        assert_eq!((rows, last.as_str()), (n + 1, "Laté"), "{name}");
+        assert_eq!(rdr.info().encoding.name(), "windows-1252", "{name}");
+        assert_eq!(rdr.info().encoding.detection, Detection::NotUtf8, "{name}");
+    }
 }
 
 #[test]
