@@ -396,6 +396,10 @@ pub(crate) struct Flattener {
     /// Per column: the row number that last used it, to find repeated keys.
     seen: Vec<u64>,
     stamp: u64,
+    /// The names met in the last value, in order, with their columns; and
+    /// how many of this value's names have been looked up.
+    recent: Vec<(String, usize)>,
+    looked_up: usize,
     pub(crate) join: String,
 }
 
@@ -427,6 +431,7 @@ impl Flattener {
         self.values.clear();
         self.arrays.clear();
         self.names.clear();
+        self.looked_up = 0;
         let first = *n;
         let result = self.explode(src, parsed, 0, columns, rows, n, line);
         if result.is_err() {
@@ -478,6 +483,28 @@ impl Flattener {
         self.values.truncate(v0);
         self.names.truncate(nm0);
         Ok(())
+    }
+
+    /// The column of the current name. The values of an export mostly
+    /// list the same keys in the same order, so the name met at this place
+    /// in the last value is tried first: one comparison, no hashing.
+    fn column(&mut self, columns: &mut Columns) -> usize {
+        let k = self.looked_up;
+        self.looked_up += 1;
+        if let Some((name, col)) = self.recent.get(k) {
+            if *name == self.name {
+                return *col;
+            }
+        }
+        let col = columns.intern(&self.name);
+        match self.recent.get_mut(k) {
+            Some((name, c)) => {
+                name.clone_from(&self.name);
+                *c = col;
+            }
+            None => self.recent.push((self.name.clone(), col)),
+        }
+        col
     }
 
     /// Collects the scalars of object `obj` under the current name, and
@@ -535,7 +562,7 @@ impl Flattener {
                             }
                             c = item.end;
                         }
-                        let col = columns.intern(&self.name);
+                        let col = self.column(columns);
                         self.fields.push((col, v0, self.values.len()));
                     }
                 }
@@ -544,7 +571,7 @@ impl Flattener {
                     if kind != Kind::Null {
                         self.values.push_str(parsed.text(src, node.text));
                     }
-                    let col = columns.intern(&self.name);
+                    let col = self.column(columns);
                     self.fields.push((col, v0, self.values.len()));
                 }
             }

@@ -356,7 +356,8 @@ impl JsonReader {
             line,
             record: self.values,
         };
-        let text = match std::str::from_utf8(text) {
+        // simdutf8 for the common answer; std's to locate an error.
+        let text = match simdutf8::basic::from_utf8(text).or_else(|_| std::str::from_utf8(text)) {
             Ok(t) => t,
             Err(e) => {
                 return Err(ErrorKind::Encoding {
