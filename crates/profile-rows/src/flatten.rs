@@ -595,15 +595,24 @@ impl Flattener {
         if *n == rows.len() {
             rows.push(Row::new());
         }
-        let row = &mut rows[*n];
-        row.clear();
-        row.set_line(line);
-        for &(col, a, b) in &self.fields {
+        for &(col, _, _) in &self.fields {
             if self.seen[col] == self.stamp {
                 return Err(Unfit::DuplicateKey(columns.name(col).to_string()));
             }
             self.seen[col] = self.stamp;
-            row.push_column(col, &self.values[a..b]);
+        }
+        // The fields' values lie one after another in `values`, in order:
+        // the row takes them in one piece.
+        let row = &mut rows[*n];
+        row.clear();
+        row.set_line(line);
+        if let (Some(first), Some(last)) = (self.fields.first(), self.fields.last()) {
+            debug_assert!(self.fields.windows(2).all(|w| w[0].2 == w[1].1));
+            let base = first.1;
+            row.text.push_str(&self.values[base..last.2]);
+            row.ends
+                .extend(self.fields.iter().map(|&(_, _, b)| b - base));
+            row.cols.extend(self.fields.iter().map(|&(col, _, _)| col));
         }
         *n += 1;
         Ok(())
