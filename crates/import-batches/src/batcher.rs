@@ -366,7 +366,10 @@ impl Batcher {
             return Ok(Some(reason));
         }
         if self.params.source_format == SourceFormat::Csv && !self.csv_escape_warned {
-            if let Some(v) = row.iter().find(|v| v.contains(['\\', '\''])) {
+            let suspect = |v: &str| memchr::memchr2(b'\\', b'\'', v.as_bytes()).is_some();
+            // One search of the row's text; the value only to name it.
+            let found = suspect(row.text()).then(|| row.iter().find(|v| suspect(v)));
+            if let Some(v) = found.flatten() {
                 self.csv_escape_warned = true;
                 let line = row.line();
                 self.summary.warnings.push(format!(
@@ -836,12 +839,21 @@ impl Batcher {
             }
             SourceFormat::Csv => {
                 let d = self.params.csv_delimiter;
+                // Values of a row with nothing to escape and no delimiter
+                // need quoting only for a blank at either end.
+                let row_text = self.arena.row_text(r);
+                let plain = escape::is_clean(row_text) && memchr::memchr(d, row_text).is_none();
+                let blank = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
                 for (p, &c) in self.cols.iter().enumerate() {
                     if p > 0 {
                         level.raw(out, &[d]);
                     }
                     let v = field(p, c).map_or(&[][..], |f| self.arena.value(f));
-                    level.csv_field(out, v, d);
+                    if plain && !blank(v.first()) && !blank(v.last()) {
+                        out.extend_from_slice(v);
+                    } else {
+                        level.csv_field(out, v, d);
+                    }
                 }
                 level.raw(out, b"\n");
             }
