@@ -33,7 +33,7 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
         max_rows: args.max_rows,
     };
     let name = display_name(&args.input);
-    let (rdr, mut progress) = open_with_progress(&args.input)?;
+    let (rdr, mut progress) = open_with_progress(&args.input, args.threads)?;
     // A CSV header names every column up front; JSON columns appear as rows do.
     let known = (rdr.info().format == profile_rows::Format::Csv).then(|| rdr.columns());
     params.validate(known).map_err(|e| {

@@ -169,8 +169,9 @@ pub struct BatchArgs {
     #[arg(long)]
     pub strict: bool,
     /// Threads: 1 does everything in one; with 2 or more, one thread reads
-    /// and parses ahead and one writes and hashes bodies while the batcher
-    /// renders. The output is the same either way.
+    /// and parses ahead (JSON values on N more threads, in input order) and
+    /// one writes and hashes bodies while the batcher renders. The output
+    /// is the same either way.
     #[arg(long, value_name = "N", default_value_t = default_threads())]
     pub threads: usize,
 }

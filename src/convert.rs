@@ -49,7 +49,7 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
     };
     let reopen = || match &spool {
         Some(s) => open_from(&args.input, Input::Path(s.path.clone())).map(|r| (r, None)),
-        None => open_with_progress(&args.input).map(|(r, p)| (r, Some(p))),
+        None => open_with_progress(&args.input, 0).map(|(r, p)| (r, Some(p))),
     };
     let (mut rdr, mut progress) = reopen()?;
     let header = match (args.to, rdr.info().format) {

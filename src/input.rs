@@ -17,19 +17,22 @@ pub fn open(args: &InputArgs) -> Result<RowReader, Fail> {
 
 /// The reader for `args` on another source (a spooled copy of stdin).
 pub fn open_from(args: &InputArgs, input: Input) -> Result<RowReader, Fail> {
-    open_counted(args, input, None)
+    open_counted(args, input, None, 0)
 }
 
 /// The reader, with a progress bar of the input's bytes on stderr (drawn
-/// only when stderr is a terminal).
-pub fn open_with_progress(args: &InputArgs) -> Result<(RowReader, Progress), Fail> {
+/// only when stderr is a terminal); JSON values parsed on `parse_threads`.
+pub fn open_with_progress(
+    args: &InputArgs,
+    parse_threads: usize,
+) -> Result<(RowReader, Progress), Fail> {
     let counter = Arc::new(AtomicU64::new(0));
     let input = Input::from_arg(&args.input);
     let len = input
         .path()
         .and_then(|p| std::fs::metadata(p).ok())
         .map(|m| m.len());
-    let rdr = open_counted(args, input, Some(counter.clone()))?;
+    let rdr = open_counted(args, input, Some(counter.clone()), parse_threads)?;
     Ok((rdr, Progress::new(len, counter)))
 }
 
@@ -37,6 +40,7 @@ fn open_counted(
     args: &InputArgs,
     input: Input,
     counter: Option<Arc<AtomicU64>>,
+    parse_threads: usize,
 ) -> Result<RowReader, Fail> {
     let mut b = ReaderBuilder::new();
     if let Some(c) = counter {
@@ -46,7 +50,8 @@ fn open_counted(
         .lossy(args.lossy)
         .delimiter(args.delimiter)
         .format(args.input_format)
-        .array_join(&args.array_join);
+        .array_join(&args.array_join)
+        .parse_threads(parse_threads);
     b.from_input(input)
         .map_err(|e| Fail::input(display_name(args), &e))
 }

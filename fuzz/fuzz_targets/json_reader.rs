@@ -1,5 +1,6 @@
 //! The JSON reader on arbitrary bytes: never panics, and reading through a
-//! tiny buffer gives exactly what one large buffer gives.
+//! tiny buffer, with or without parser threads, gives exactly what one
+//! large buffer on one thread gives (column ids included).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -7,9 +8,9 @@ use profile_rows::{Format, ReaderBuilder, Row};
 
 type Rows = Vec<(bool, u64, String, Vec<(usize, String)>)>;
 
-fn read_all(data: &[u8], capacity: usize, format: Format) -> Result<Rows, String> {
+fn read_all(data: &[u8], capacity: usize, format: Format, threads: usize) -> Result<Rows, String> {
     let mut b = ReaderBuilder::new();
-    b.buffer_capacity(capacity).max_record_bytes(1 << 16).format(Some(format));
+    b.buffer_capacity(capacity).max_record_bytes(1 << 16).format(Some(format)).parse_threads(threads);
     let mut rdr = b.from_bytes(data.to_vec()).map_err(|e| e.to_string())?;
     let mut row = Row::new();
     let mut out = Vec::new();
@@ -28,7 +29,9 @@ fuzz_target!(|data: &[u8]| {
     let Some((&first, rest)) = data.split_first() else { return };
     let chunk = usize::from(first % 13) + 1;
     let format = if first & 0x80 == 0 { Format::Json } else { Format::Ndjson };
-    let whole = read_all(rest, 1 << 16, format);
-    let chunked = read_all(rest, chunk, format);
-    assert_eq!(whole, chunked, "chunk size {chunk}");
+    // Bit 6 picks parser threads; with a tiny buffer each block is a value or two.
+    let threads = if first & 0x40 == 0 { 0 } else { 3 };
+    let whole = read_all(rest, 1 << 16, format, 0);
+    let chunked = read_all(rest, chunk, format, threads);
+    assert_eq!(whole, chunked, "chunk size {chunk}, {threads} parse threads");
 });

@@ -8,6 +8,10 @@
 //! then parsed strictly and flattened ([`crate::flatten`]) into a pool of
 //! reused rows, which `read_row` hands out by swapping, so no row is copied.
 //!
+//! With parser threads ([`crate::ReaderBuilder::parse_threads`]) the values
+//! cut here are parsed and flattened on workers instead
+//! ([`crate::parallel`]); rows come back in input order.
+//!
 //! NDJSON is read as a stream of values, each followed by a newline: one
 //! object a line, blank lines and CRLF included, and also pretty-printed
 //! objects one after another. Two values on one line are an error. A file
@@ -18,6 +22,7 @@ use memchr::memchr2;
 use crate::decode::Decoder;
 use crate::error::{ErrorKind, Position, Result};
 use crate::flatten::{self, Flattener, Parsed, Unfit};
+use crate::parallel::Parallel;
 use crate::row::{Columns, Row};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,8 +60,9 @@ pub(crate) struct JsonReader {
     line_start: u64,
     /// Offset of the next byte.
     offset: u64,
-    parsed: Parsed,
-    flat: Flattener,
+    parser: ValueParser,
+    /// With worker threads: values are parsed there.
+    par: Option<Parallel>,
     pool: Vec<Row>,
     pending: usize,
     next: usize,
@@ -75,6 +81,8 @@ impl JsonReader {
         require_value: bool,
         join: &str,
         max_value: usize,
+        workers: usize,
+        block_bytes: usize,
     ) -> JsonReader {
         JsonReader {
             encoding,
@@ -89,8 +97,8 @@ impl JsonReader {
             line: 1,
             line_start: 0,
             offset: 0,
-            parsed: Parsed::default(),
-            flat: Flattener::new(join),
+            parser: ValueParser::new(join),
+            par: (workers > 1).then(|| Parallel::new(workers, join, block_bytes)),
             pool: Vec::new(),
             pending: 0,
             next: 0,
@@ -128,6 +136,9 @@ impl JsonReader {
         columns: &mut Columns,
         row: &mut Row,
     ) -> Result<bool> {
+        if self.par.is_some() {
+            return self.read_row_parallel(dec, columns, row);
+        }
         loop {
             if let Some(kind) = self.reject.take() {
                 std::mem::swap(row, &mut self.pool[0]);
@@ -146,8 +157,37 @@ impl JsonReader {
         }
     }
 
+    /// `read_row` with worker threads: hands out their rows in order, and
+    /// cuts the next block of values whenever the pipeline has room.
+    fn read_row_parallel(
+        &mut self,
+        dec: &mut Decoder,
+        columns: &mut Columns,
+        row: &mut Row,
+    ) -> Result<bool> {
+        loop {
+            let par = self.par.as_mut().expect("workers");
+            if let Some(got) = par.next_row(columns, row)? {
+                return Ok(got);
+            }
+            loop {
+                let cut = self.next_value(dec, columns);
+                let par = self.par.as_mut().expect("workers");
+                match cut {
+                    Ok(true) if !par.block_full() => continue,
+                    Ok(true) => {}
+                    Ok(false) => par.stop(Ok(false)),
+                    Err(e) => par.stop(Err(e)),
+                }
+                par.send();
+                break;
+            }
+        }
+    }
+
     /// Reads one top-level value and flattens it into the pool (or notes a
-    /// reject). False at the end of input.
+    /// reject; with workers, adds it to the block being cut). False at the
+    /// end of input.
     fn next_value(&mut self, dec: &mut Decoder, columns: &mut Columns) -> Result<bool> {
         loop {
             let buf = match dec.fill_buf()? {
@@ -347,23 +387,77 @@ impl JsonReader {
         }
     }
 
-    /// Parses and flattens one value.
+    /// Parses and flattens one value into the pool (or notes a reject).
     fn value(&mut self, text: &[u8], columns: &mut Columns) -> Result<()> {
         self.values += 1;
         let (line, column, byte) = self.start;
-        let pos = Position {
-            byte,
+        let at = At {
             line,
+            column,
+            byte,
             record: self.values,
         };
+        if let Some(par) = &mut self.par {
+            par.building.push(text, at);
+            return Ok(());
+        }
+        let mut n = 0;
+        match self
+            .parser
+            .value(text, at, columns, &mut self.pool, &mut n)?
+        {
+            None => self.pending = n,
+            // The reject's row (its text) is the pool's first.
+            Some(kind) => self.reject = Some(kind),
+        }
+        Ok(())
+    }
+}
+
+/// Where a value starts in the input, and its number, for its errors.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct At {
+    pub line: u64,
+    pub column: u64,
+    pub byte: u64,
+    pub record: u64,
+}
+
+/// Parsing and flattening of whole values: the part of reading JSON that
+/// needs nothing from the values around it.
+pub(crate) struct ValueParser {
+    parsed: Parsed,
+    flat: Flattener,
+}
+
+impl ValueParser {
+    pub(crate) fn new(join: &str) -> ValueParser {
+        ValueParser {
+            parsed: Parsed::default(),
+            flat: Flattener::new(join),
+        }
+    }
+
+    /// Parses the value `text` (which starts at `at`) and puts its rows in
+    /// `rows[*n..]`, growing the pool as needed. A value that is valid JSON
+    /// but gives no rows is a reject: its text becomes one row, and the
+    /// reason is returned. Bad UTF-8 or JSON is an error.
+    pub(crate) fn value(
+        &mut self,
+        text: &[u8],
+        at: At,
+        columns: &mut Columns,
+        rows: &mut Vec<Row>,
+        n: &mut usize,
+    ) -> Result<Option<ErrorKind>> {
         // simdutf8 for the common answer; std's to locate an error.
         let text = match simdutf8::basic::from_utf8(text).or_else(|_| std::str::from_utf8(text)) {
             Ok(t) => t,
             Err(e) => {
                 return Err(ErrorKind::Encoding {
                     encoding: "UTF-8",
-                    line,
-                    byte: byte + e.valid_up_to() as u64,
+                    line: at.line,
+                    byte: at.byte + e.valid_up_to() as u64,
                 }
                 .into())
             }
@@ -372,10 +466,10 @@ impl JsonReader {
             let before = &text.as_bytes()[..e.offset.min(text.len())];
             let (l, c) = match memchr::memrchr(b'\n', before) {
                 Some(nl) => (
-                    line + memchr::memchr_iter(b'\n', before).count() as u64,
+                    at.line + memchr::memchr_iter(b'\n', before).count() as u64,
                     (before.len() - nl) as u64,
                 ),
-                None => (line, column + before.len() as u64),
+                None => (at.line, at.column + before.len() as u64),
             };
             return Err(ErrorKind::Json {
                 line: l,
@@ -384,29 +478,30 @@ impl JsonReader {
             }
             .into());
         }
-        let mut n = 0;
+        let pos = Position {
+            byte: at.byte,
+            line: at.line,
+            record: at.record,
+        };
         match self
             .flat
-            .rows(text, &self.parsed, columns, &mut self.pool, &mut n, line)
+            .rows(text, &self.parsed, columns, rows, n, at.line)
         {
-            Ok(()) => {
-                self.pending = n;
-                Ok(())
-            }
+            Ok(()) => Ok(None),
             Err(unfit) => {
-                if self.pool.is_empty() {
-                    self.pool.push(Row::new());
+                if rows.len() == *n {
+                    rows.push(Row::new());
                 }
-                let row = &mut self.pool[0];
+                let row = &mut rows[*n];
+                *n += 1;
                 row.clear();
-                row.set_line(line);
+                row.set_line(at.line);
                 row.push_field(text.trim());
-                self.reject = Some(match unfit {
+                Ok(Some(match unfit {
                     Unfit::NotAnObject(found) => ErrorKind::NotAnObject { pos, found },
                     Unfit::MixedArray(name) => ErrorKind::MixedArray { pos, name },
                     Unfit::DuplicateKey(name) => ErrorKind::DuplicateKey { pos, name },
-                });
-                Ok(())
+                }))
             }
         }
     }

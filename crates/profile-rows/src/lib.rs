@@ -52,6 +52,7 @@ mod error;
 mod flatten;
 mod input;
 mod json;
+mod parallel;
 mod reader;
 mod row;
 mod sniff;

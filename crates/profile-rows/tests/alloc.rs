@@ -92,8 +92,11 @@ impl Read for Export {
 
 /// Allocations made by reading all rows of `input`, after the reader is
 /// built; and the number of rows.
-fn allocations_reading(input: Vec<u8>) -> (usize, usize) {
-    let mut rdr = ReaderBuilder::new().from_bytes(input).unwrap();
+fn allocations_reading(input: Vec<u8>, parse_threads: usize) -> (usize, usize) {
+    let mut rdr = ReaderBuilder::new()
+        .parse_threads(parse_threads)
+        .from_bytes(input)
+        .unwrap();
     let mut row = Row::new();
     let before = allocations();
     let mut n = 0;
@@ -106,13 +109,13 @@ fn allocations_reading(input: Vec<u8>) -> (usize, usize) {
 fn allocations_reading_csv(rows: usize) -> usize {
     let mut input = Vec::new();
     Export::new(rows).read_to_end(&mut input).unwrap();
-    let (allocations, n) = allocations_reading(input);
+    let (allocations, n) = allocations_reading(input, 0);
     assert_eq!(n, rows);
     allocations
 }
 
 /// The same for NDJSON with nested orders that explode into several rows.
-fn allocations_reading_ndjson(rows: usize) -> usize {
+fn allocations_reading_ndjson(rows: usize, parse_threads: usize) -> usize {
     let mut input = String::new();
     for i in 0..rows {
         let orders: Vec<String> = (0..i % 4)
@@ -125,19 +128,24 @@ fn allocations_reading_ndjson(rows: usize) -> usize {
             orders.join(",")
         ));
     }
-    let (allocations, n) = allocations_reading(input.into_bytes());
+    let (allocations, n) = allocations_reading(input.into_bytes(), parse_threads);
     assert!(n >= rows);
     allocations
 }
 
 #[test]
 fn json_allocations_do_not_grow_with_rows() {
-    let small = allocations_reading_ndjson(1_000);
-    let large = allocations_reading_ndjson(100_000);
-    assert!(
-        large <= small + 8,
-        "1k values: {small} allocations, 100k values: {large}"
-    );
+    // On the reading thread, and on three parser threads, whose blocks,
+    // rows and buffers go round and round: all of them are in use (and
+    // grown) after some 20 blocks of 512 values.
+    for threads in [0, 3] {
+        let small = allocations_reading_ndjson(20_000, threads);
+        let large = allocations_reading_ndjson(100_000, threads);
+        assert!(
+            large <= small + 8,
+            "{threads} parse threads: 20k values: {small} allocations, 100k values: {large}"
+        );
+    }
 }
 
 #[test]

@@ -399,3 +399,78 @@ fn json_test_suite() {
     }
     assert_eq!(counts, [188, 95, 35]);
 }
+
+/// Every row as (column id, value) pairs, the rejects, the error, and the
+/// column table: what must not depend on the number of parser threads.
+fn raw_read(input: &[u8], threads: usize, capacity: usize) -> (Vec<String>, Vec<String>) {
+    let mut rdr = ReaderBuilder::new()
+        .parse_threads(threads)
+        .buffer_capacity(capacity)
+        .from_bytes(input.to_vec())
+        .unwrap();
+    let mut row = Row::new();
+    let mut got = Vec::new();
+    loop {
+        let fields: Vec<(usize, String)> = match rdr.read_row(&mut row) {
+            Ok(false) => break,
+            Ok(true) => (0..row.len())
+                .map(|i| (row.column(i), row.get(i).unwrap().to_string()))
+                .collect(),
+            Err(e) if e.is_reject() => vec![(usize::MAX, format!("{e} {:?}", row.get(0)))],
+            Err(e) => {
+                got.push(format!("error: {e}"));
+                break;
+            }
+        };
+        got.push(format!("{} {:?}", row.line(), fields));
+    }
+    (got, rdr.columns().names().map(String::from).collect())
+}
+
+#[test]
+fn parser_threads_give_the_same_rows_columns_rejects_and_errors() {
+    // Many blocks (a 1 KiB buffer makes blocks of a few values), columns
+    // that appear late and in other orders, rejects, and an error at the end.
+    let mut input = String::new();
+    for i in 0..3000 {
+        match i % 97 {
+            13 => input.push_str("[1,2]\n"),
+            29 => input.push_str(&format!(
+                "{{\"Email\":\"d{i}@x.nl\",\"Email\":\"again\"}}\n"
+            )),
+            _ => {
+                let extra = if i % 5 == 0 {
+                    format!(",\"K{}\":\"{i}\"", i % 11)
+                } else {
+                    String::new()
+                };
+                let orders: Vec<String> = (0..i % 3)
+                    .map(|k| format!("{{\"ID\":\"{i}-{k}\"}}"))
+                    .collect();
+                input.push_str(&format!(
+                    "{{\"Email\":\"u{i}@x.nl\"{extra},\"Order\":[{}]}}\n",
+                    orders.join(",")
+                ));
+            }
+        }
+    }
+    let clean = raw_read(input.as_bytes(), 0, 64 * 1024);
+    assert!(clean.0.len() > 3000 && clean.1.len() == 13, "{:?}", clean.1);
+    assert!(clean.0.iter().any(|l| l.contains("18446744073709551615")));
+    input.push_str("{\"Email\":\"last@x.nl\",}\n{\"Email\":\"after@x.nl\"}\n");
+    let expected = raw_read(input.as_bytes(), 0, 64 * 1024);
+    assert!(
+        expected.0.last().unwrap().starts_with("error: line 3001"),
+        "{:?}",
+        expected.0.last()
+    );
+    for threads in [2, 3] {
+        for capacity in [1024, 64 * 1024] {
+            assert_eq!(
+                raw_read(input.as_bytes(), threads, capacity),
+                expected,
+                "{threads} threads, {capacity}"
+            );
+        }
+    }
+}
