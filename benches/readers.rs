@@ -52,7 +52,15 @@ fn ndjson(rows: usize) -> String {
 }
 
 fn read_rows(bytes: &[u8]) -> usize {
-    let mut rdr = ReaderBuilder::new().from_bytes(bytes.to_vec()).unwrap();
+    read_rows_on(bytes, 0)
+}
+
+/// Rows read, with JSON values parsed on `parse_threads` threads.
+fn read_rows_on(bytes: &[u8], parse_threads: usize) -> usize {
+    let mut rdr = ReaderBuilder::new()
+        .parse_threads(parse_threads)
+        .from_bytes(bytes.to_vec())
+        .unwrap();
     let mut row = Row::new();
     let mut n = 0;
     while rdr.read_row(&mut row).unwrap() {
@@ -92,9 +100,15 @@ fn json_readers(c: &mut Criterion) {
         for (name, text) in [("ndjson", nd), ("array", array)] {
             let bytes = text.into_bytes();
             group.throughput(Throughput::Bytes(bytes.len() as u64));
-            group.bench_with_input(BenchmarkId::new(name, rows), &bytes, |b, bytes| {
-                b.iter(|| assert_eq!(read_rows(bytes), rows))
-            });
+            for threads in [0, 2] {
+                let id = match threads {
+                    0 => name.to_string(),
+                    t => format!("{name}, {t} parser threads"),
+                };
+                group.bench_with_input(BenchmarkId::new(id, rows), &bytes, |b, bytes| {
+                    b.iter(|| assert_eq!(read_rows_on(bytes, threads), rows))
+                });
+            }
         }
     }
     group.finish();
