@@ -363,8 +363,6 @@ fn position(parser: &Parser, records: u64) -> Position {
     }
 }
 
-/// UTF-8 check of a stream's head; a character cut at its end is fine when
-/// more input follows.
 /// Reads at most `max` bytes per call: how tiny buffers are tested end to end.
 struct Chunked {
     inner: Source,
