@@ -15,11 +15,11 @@ use import_batches::{
     parse_size, Action, Batch, Batcher, DeleteTarget, ImportParams, Limits, SourceFormat,
 };
 
-use crate::cli::BatchArgs;
+use crate::cli::{BatchArgs, BatchingArgs};
 use crate::fail::Fail;
+use crate::fields::{self, LoadedMapping};
 use crate::input::{delimiter_name, display_name, open_with_progress, Progress};
 use crate::manifest::{self, BatchEntry, DataFile, Manifest, Parameters, Totals, MANIFEST};
-use crate::read_ahead::{self, Stop};
 use crate::rejects::{Reject, RejectsFile};
 
 /// Exit code when rows were rejected under `--strict`.
@@ -27,22 +27,28 @@ const EXIT_REJECTED: u8 = 1;
 
 pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
     let started = Instant::now();
-    let params = params(args)?;
+    let params = params(&args.batching, args.database, &args.input.input)?;
     let limits = Limits {
-        max_bytes: parse_size(&args.max_bytes).map_err(|e| Fail::usage(e, None))?,
-        max_rows: args.max_rows,
+        max_bytes: parse_size(&args.batching.max_bytes).map_err(|e| Fail::usage(e, None))?,
+        max_rows: args.batching.max_rows,
     };
     let name = display_name(&args.input);
-    let (rdr, mut progress) = open_with_progress(&args.input, args.threads)?;
+    let mapping = fields::load(&args.fields)?;
+    let (rdr, mut progress) = open_with_progress(&args.input, args.batching.threads)?;
+    let mut mapper = match &mapping {
+        Some(m) => Some(m.mapper(&rdr, &params.key_fields)?),
+        None => None,
+    };
     // A CSV header names every column up front; JSON columns appear as rows do.
-    let known = (rdr.info().format == profile_rows::Format::Csv).then(|| rdr.columns());
+    let columns = mapper.as_ref().map_or(rdr.columns(), |m| m.columns());
+    let known = (rdr.info().format == profile_rows::Format::Csv).then_some(columns);
     params.validate(known).map_err(|e| {
         Fail::usage(
             format!("{name}: {e}"),
             Some("the input's columns are listed by `copernica-import inspect`"),
         )
     })?;
-    let batcher = Batcher::new(params.clone(), limits, args.location_base.clone())
+    let batcher = Batcher::new(params.clone(), limits, args.batching.location_base.clone())
         .map_err(|e| Fail::usage(e, None))?;
 
     let out_dir = &args.out_dir;
@@ -61,6 +67,8 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
     let result = write_all(
         args,
         rdr,
+        mapper.as_mut(),
+        mapping.as_ref(),
         batcher,
         &tmp,
         &params,
@@ -269,17 +277,18 @@ fn io_fail(path: &Path) -> impl Fn(io::Error) -> Fail + '_ {
     move |e| Fail::io(path.display(), e)
 }
 
-fn params(args: &BatchArgs) -> Result<ImportParams, Fail> {
+/// The import's parameters from the command line, checked.
+pub fn params(args: &BatchingArgs, database: u64, input: &str) -> Result<ImportParams, Fail> {
     let usage = |e: import_batches::ParamError| Fail::usage(e, None);
     let name = match &args.name {
         Some(n) => n.clone(),
-        None => Path::new(&args.input.input)
+        None => Path::new(input)
             .file_stem()
             .map(|s| s.to_string_lossy().trim_end_matches(".csv").to_string())
             .filter(|s| s != "-")
             .unwrap_or_else(|| "import".to_string()),
     };
-    let mut p = ImportParams::new(args.database, name);
+    let mut p = ImportParams::new(database, name);
     p.followups = args.followups;
     p.autostart = !args.no_autostart;
     p.rebuild = args.rebuild;
@@ -314,6 +323,8 @@ fn params(args: &BatchArgs) -> Result<ImportParams, Fail> {
 fn write_all(
     args: &BatchArgs,
     rdr: profile_rows::RowReader,
+    mapper: Option<&mut field_map::Mapper>,
+    mapping: Option<&LoadedMapping>,
     mut batcher: Batcher,
     dir: &Path,
     params: &ImportParams,
@@ -323,7 +334,7 @@ fn write_all(
 ) -> Result<(Manifest, u8), Fail> {
     let rejects_path = dir.join("rejects.csv");
     let mut rejects = RejectsFile::create(&rejects_path).map_err(io_fail(&rejects_path))?;
-    let mut writer = Writer::new(dir, args.threads);
+    let mut writer = Writer::new(dir, args.batching.threads);
     let mut sink = |b: &Batch<'_>| writer.batch(b);
     let delimiter = rdr.info().delimiter;
     let mut rejected = 0u64;
@@ -332,27 +343,20 @@ fn write_all(
         import_batches::Error::Params(e) => Fail::usage(e, None),
         other => Fail::usage(other, None),
     };
-    let each = read_ahead::each_row(rdr, args.threads >= 2, |row, reader_reject, columns| {
-        let reason = match reader_reject {
-            Some(reason) => Some(reason.to_string()),
-            None => {
-                progress.row();
-                batcher.push(row, columns, &mut sink).map_err(batch_fail)?
-            }
-        };
-        if let Some(reason) = reason {
+    fields::each_row(
+        rdr,
+        args.batching.threads >= 2,
+        mapper,
+        progress,
+        name,
+        |row, columns| batcher.push(row, columns, &mut sink).map_err(batch_fail),
+        |row, reason| {
             rejected += 1;
             rejects
                 .write(&Reject::new(row, reason, delimiter))
-                .map_err(io_fail(&rejects_path))?;
-        }
-        Ok(())
-    });
-    match each {
-        Ok(()) => {}
-        Err(Stop::Caller(fail)) => return Err(fail),
-        Err(Stop::Input(e)) => return Err(Fail::input(name, &e)),
-    }
+                .map_err(io_fail(&rejects_path))
+        },
+    )?;
     let summary = batcher.finish(&mut sink).map_err(batch_fail)?;
     let entries = writer.finish().map_err(|e| Fail::io(dir.display(), e))?;
     rejects.finish().map_err(io_fail(&rejects_path))?;
@@ -375,12 +379,13 @@ fn write_all(
             key_fields: params.key_fields.clone(),
             ignore_empty_fields: params.ignore_empty_fields,
             remove_missing: params.remove_missing,
-            delete_target: args.delete_target.clone(),
-            source_format: args.source_format.clone(),
+            delete_target: args.batching.delete_target.clone(),
+            source_format: args.batching.source_format.clone(),
             source_delimiter: (params.source_format == SourceFormat::Csv)
                 .then(|| delimiter_name(params.csv_delimiter)),
-            location_base: args.location_base.clone(),
+            location_base: args.batching.location_base.clone(),
         },
+        mapping: mapping.map(LoadedMapping::record),
         limits: crate::manifest::Limits {
             max_bytes: limits.max_bytes,
             max_rows: limits.max_rows,
@@ -393,7 +398,7 @@ fn write_all(
     let text =
         serde_json::to_vec_pretty(&manifest).map_err(|e| Fail::io(path.display(), e.into()))?;
     fs::write(&path, text).map_err(io_fail(&path))?;
-    let code = if args.strict && rejected > 0 {
+    let code = if args.batching.strict && rejected > 0 {
         EXIT_REJECTED
     } else {
         0

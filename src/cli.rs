@@ -22,6 +22,10 @@ pub enum Command {
     Batch(BatchArgs),
     /// Post a batch folder's bodies to Copernica in order; resumable, never twice.
     Upload(UploadArgs),
+    /// Read everything, write nothing: what each field's values would become, and the rejects.
+    Check(CheckArgs),
+    /// Print a starter mapping file for an export (`map --init INPUT`).
+    Map(MapArgs),
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +106,8 @@ pub enum ConvertTo {
 pub struct ConvertArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub fields: FieldArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "ndjson")]
     pub to: ConvertTo,
@@ -113,16 +119,58 @@ pub struct ConvertArgs {
     pub rejects: Option<PathBuf>,
 }
 
+/// How rows become database fields: shared by `convert`, `check` and `batch`.
+#[derive(Debug, Args)]
+pub struct FieldArgs {
+    /// A mapping file (TOML): renames, drops, constants, types and value rules.
+    #[arg(long = "map", value_name = "FILE")]
+    pub map: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct BatchArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub fields: FieldArgs,
     /// Copernica database id.
     #[arg(long, value_name = "ID")]
     pub database: u64,
     /// Output folder; written beside it first and renamed into place when complete.
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,
+    #[command(flatten)]
+    pub batching: BatchingArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub fields: FieldArgs,
+    /// Copernica database id (only the body sizes depend on it).
+    #[arg(long, value_name = "ID", default_value_t = 0)]
+    pub database: u64,
+    #[command(flatten)]
+    pub batching: BatchingArgs,
+    /// Print one JSON object for scripts (its shape is in the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    /// Print a starter mapping naming every column of the export (the only mode so far).
+    #[arg(long, required = true)]
+    pub init: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// The import's parameters and the batches' bounds: `batch` and `check`.
+#[derive(Debug, Args)]
+pub struct BatchingArgs {
     /// Import name (each body gets " (part N)"); default: the input's file name.
     #[arg(long)]
     pub name: Option<String>,

@@ -6,10 +6,12 @@ use std::time::Instant;
 
 use std::path::PathBuf;
 
-use profile_rows::{Columns, Format, Input, Row, RowReader};
+use field_map::{MapError, Mapper, MapperBuilder};
+use profile_rows::{Columns, Format, Input, Row, RowReader, RowView};
 
 use crate::cli::{ConvertArgs, ConvertTo};
 use crate::fail::{is_broken_pipe, Fail};
+use crate::fields;
 use crate::input::{display_name, open_from, open_with_progress, Progress};
 use crate::rejects::{Reject, RejectsFile};
 
@@ -20,6 +22,7 @@ const SHOWN_REJECTS: u64 = 20;
 enum Stop {
     Io(io::Error),
     Input(profile_rows::Error),
+    Mapping(field_map::MappingError),
 }
 
 impl From<io::Error> for Stop {
@@ -37,6 +40,7 @@ impl From<csv::Error> for Stop {
 pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
     let started = Instant::now();
     let name = display_name(&args.input);
+    let mapping = fields::load(&args.fields)?;
     // CSV output from JSON needs every column before the first row: read the
     // input twice. Stdin or a pipe cannot be read twice: it is spooled to a file.
     let once_only =
@@ -63,7 +67,14 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
                     Err(e) => return Err(Fail::input(name, &e)),
                 }
             }
-            let names: Columns = rdr.columns().clone();
+            let mut names: Columns = rdr.columns().clone();
+            if let Some(m) = &mapping {
+                let mapper = MapperBuilder::new(&m.mapping)
+                    .build(&names)
+                    .map_err(fields::mapping_fail)?;
+                mapper.check_complete().map_err(fields::mapping_fail)?;
+                names = mapper.columns().clone();
+            }
             if let Some(p) = &progress {
                 p.finish();
             }
@@ -80,9 +91,14 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
         Some(p) => Some(RejectsFile::create(p).map_err(|e| Fail::io(p.display(), e))?),
         None => None,
     };
+    let mut mapper = match &mapping {
+        Some(m) => Some(m.mapper(&rdr, &[])?),
+        None => None,
+    };
     let mut counts = (0, 0);
     let result = convert(
         &mut rdr,
+        mapper.as_mut(),
         args.to,
         header,
         out,
@@ -99,6 +115,7 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
         Err(Stop::Io(e)) if is_broken_pipe(&e) => return Ok(0),
         Err(Stop::Io(e)) => return Err(Fail::io("output", e)),
         Err(Stop::Input(e)) => return Err(Fail::input(name, &e)),
+        Err(Stop::Mapping(e)) => return Err(fields::mapping_fail(e)),
     }
     if let Some(f) = rejects {
         f.finish().map_err(|e| Fail::io("rejects file", e))?;
@@ -143,6 +160,7 @@ impl Drop for Spool {
 #[allow(clippy::too_many_arguments)]
 fn convert(
     rdr: &mut RowReader,
+    mut mapper: Option<&mut Mapper>,
     to: ConvertTo,
     header: Option<Columns>,
     out: Box<dyn Write>,
@@ -163,7 +181,12 @@ fn convert(
             let mut w = csv::WriterBuilder::new()
                 .terminator(csv::Terminator::CRLF)
                 .from_writer(out);
-            let header = header.unwrap_or_else(|| rdr.columns().clone());
+            let header = header.unwrap_or_else(|| {
+                mapper
+                    .as_deref()
+                    .map_or(rdr.columns(), Mapper::columns)
+                    .clone()
+            });
             w.write_record(header.names())?;
             Sink::Csv {
                 w: Box::new(w),
@@ -177,26 +200,76 @@ fn convert(
     loop {
         match rdr.read_row(&mut row) {
             Ok(true) => {
-                sink.row(&row, rdr.columns())?;
-                *rows += 1;
                 if let Some(p) = progress.as_deref_mut() {
                     p.row();
                 }
+                let mapped = match mapper.as_deref_mut() {
+                    None => {
+                        sink.row(&row, rdr.columns())?;
+                        Ok(())
+                    }
+                    Some(m) => match m.map(&row, rdr.columns()) {
+                        Ok(mapped) => {
+                            sink.row(&mapped, mapped.columns())?;
+                            Ok(())
+                        }
+                        Err(MapError::Row(e)) => Err(e.to_string()),
+                        Err(MapError::Mapping(e)) => return Err(Stop::Mapping(e)),
+                    },
+                };
+                match mapped {
+                    Ok(()) => *rows += 1,
+                    Err(reason) => {
+                        let line = row.line();
+                        reject(
+                            rejects,
+                            rejected,
+                            name,
+                            &row,
+                            format!("line {line}: {reason}"),
+                            reason,
+                            delimiter,
+                        )?
+                    }
+                }
             }
             Ok(false) => break,
-            Err(e) if e.is_reject() => {
-                *rejected += 1;
-                if *rejected <= SHOWN_REJECTS {
-                    eprintln!("copernica-import: {name}: {e} (row rejected)");
-                }
-                if let Some(f) = rejects {
-                    f.write(&Reject::new(&row, e.kind().to_string(), delimiter))?;
-                }
-            }
+            Err(e) if e.is_reject() => reject(
+                rejects,
+                rejected,
+                name,
+                &row,
+                e.to_string(),
+                e.kind().to_string(),
+                delimiter,
+            )?,
             Err(e) => return Err(Stop::Input(e)),
         }
     }
+    if let Some(m) = mapper {
+        m.check_complete().map_err(Stop::Mapping)?;
+    }
     sink.flush()
+}
+
+/// Counts a rejected row, shows the first ones, and writes it to the rejects file.
+fn reject(
+    rejects: &mut Option<RejectsFile>,
+    rejected: &mut u64,
+    name: &str,
+    row: &Row,
+    shown: String,
+    reason: String,
+    delimiter: u8,
+) -> Result<(), Stop> {
+    *rejected += 1;
+    if *rejected <= SHOWN_REJECTS {
+        eprintln!("copernica-import: {name}: {shown} (row rejected)");
+    }
+    if let Some(f) = rejects {
+        f.write(&Reject::new(row, reason, delimiter))?;
+    }
+    Ok(())
 }
 
 /// Writes rows in the chosen format.
@@ -218,7 +291,7 @@ enum Sink<W: Write> {
 }
 
 impl<W: Write> Sink<W> {
-    fn row(&mut self, row: &Row, columns: &Columns) -> Result<(), Stop> {
+    fn row<R: RowView + ?Sized>(&mut self, row: &R, columns: &Columns) -> Result<(), Stop> {
         match self {
             Sink::Ndjson { keys, line, out } => {
                 for c in keys.len()..columns.len() {
@@ -226,18 +299,21 @@ impl<W: Write> Sink<W> {
                 }
                 line.clear();
                 line.push(b'{');
-                for (i, value) in row.iter().enumerate() {
+                for i in 0..row.len() {
+                    let (column, value) = row.field(i);
                     if i > 0 {
                         line.push(b',');
                     }
-                    line.extend_from_slice(keys[row.column(i)].as_bytes());
+                    line.extend_from_slice(keys[column].as_bytes());
                     line.push(b':');
                     serde_json::to_writer(&mut *line, value).map_err(io::Error::from)?;
                 }
                 line.extend_from_slice(b"}\n");
                 out.write_all(line)?;
             }
-            Sink::Csv { w, .. } if row.is_positional() => w.write_record(row.iter())?,
+            Sink::Csv { w, .. } if row.as_row().is_some_and(Row::is_positional) => {
+                w.write_record((0..row.len()).map(|i| row.field(i).1))?
+            }
             Sink::Csv {
                 w,
                 header,
@@ -253,13 +329,13 @@ impl<W: Write> Sink<W> {
                 values.clear();
                 values.resize(header.len(), usize::MAX);
                 for i in 0..row.len() {
-                    values[position[row.column(i)]] = i;
+                    values[position[row.field(i).0]] = i;
                 }
                 w.write_record(values.iter().map(|&i| {
                     if i == usize::MAX {
                         ""
                     } else {
-                        row.get(i).unwrap_or("")
+                        row.field(i).1
                     }
                 }))?;
             }

@@ -5,12 +5,15 @@
 //! input or arguments.
 
 mod batch;
+mod check;
 mod cli;
 mod convert;
 mod fail;
+mod fields;
 mod input;
 mod inspect;
 mod manifest;
+mod map_init;
 mod read_ahead;
 mod rejects;
 mod upload;
@@ -35,6 +38,8 @@ fn main() -> ExitCode {
         Command::Convert(args) => convert::run(&args),
         Command::Batch(args) => batch::run(&args),
         Command::Upload(args) => upload::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Map(args) => map_init::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -14,6 +14,9 @@ pub struct Manifest {
     pub input: String,
     /// The import parameters (there are no secrets among them).
     pub parameters: Parameters,
+    /// The mapping file the rows went through, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<crate::fields::MappingRecord>,
     pub limits: Limits,
     pub batches: Vec<BatchEntry>,
     pub totals: Totals,

@@ -18,7 +18,7 @@
 use std::io;
 use std::ops::Range;
 
-use profile_rows::{split_dotted, Columns, Row};
+use profile_rows::{split_dotted, Columns, RowView};
 use serde::Serialize;
 
 use crate::error::{Error, ParamError};
@@ -104,7 +104,17 @@ struct Arena {
 }
 
 impl Arena {
-    fn push(&mut self, row: &Row) {
+    fn push<R: RowView + ?Sized>(&mut self, view: &R) {
+        let Some(row) = view.as_row() else {
+            self.rows.push((self.ends.len(), view.line()));
+            for i in 0..view.len() {
+                let (col, value) = view.field(i);
+                self.text.extend_from_slice(value.as_bytes());
+                self.ends.push(self.text.len());
+                self.cols.push(col);
+            }
+            return;
+        };
         self.rows.push((self.ends.len(), row.line()));
         let base = self.text.len();
         self.text.extend_from_slice(row.text().as_bytes());
@@ -354,9 +364,9 @@ impl Batcher {
     /// Adds a row. `columns` names the row's column ids (the reader's table,
     /// which may grow between calls). Returns the reason when the row is
     /// rejected; finished batches go to `sink` as they close.
-    pub fn push(
+    pub fn push<R: RowView + ?Sized>(
         &mut self,
-        row: &Row,
+        row: &R,
         columns: &Columns,
         sink: &mut dyn Sink,
     ) -> Result<Option<String>, Error> {
@@ -368,7 +378,10 @@ impl Batcher {
         if self.params.source_format == SourceFormat::Csv && !self.csv_escape_warned {
             let suspect = |v: &str| memchr::memchr2(b'\\', b'\'', v.as_bytes()).is_some();
             // One search of the row's text; the value only to name it.
-            let found = suspect(row.text()).then(|| row.iter().find(|v| suspect(v)));
+            let found = match row.as_row() {
+                Some(r) => suspect(r.text()).then(|| r.iter().find(|v| suspect(v))),
+                None => Some((0..row.len()).map(|i| row.field(i).1).find(|v| suspect(v))),
+            };
             if let Some(v) = found.flatten() {
                 self.csv_escape_warned = true;
                 let line = row.line();
@@ -426,18 +439,18 @@ impl Batcher {
     }
 
     /// The value of column `col` in `row`, or "" when absent.
-    fn value_of(row: &Row, col: Option<usize>) -> &str {
+    fn value_of<R: RowView + ?Sized>(row: &R, col: Option<usize>) -> &str {
         let Some(col) = col else { return "" };
-        if row.is_positional() {
+        if let Some(row) = row.as_row().filter(|r| r.is_positional()) {
             return row.get(col).unwrap_or("");
         }
         (0..row.len())
-            .find(|&i| row.column(i) == col)
-            .and_then(|i| row.get(i))
-            .unwrap_or("")
+            .map(|i| row.field(i))
+            .find(|&(c, _)| c == col)
+            .map_or("", |(_, v)| v)
     }
 
-    fn check_keys(&self, row: &Row) -> Option<String> {
+    fn check_keys<R: RowView + ?Sized>(&self, row: &R) -> Option<String> {
         for (name, col) in &self.profile_keys {
             if Self::value_of(row, *col).is_empty() {
                 return Some(format!("empty key field {name}"));
@@ -446,11 +459,12 @@ impl Batcher {
         if self.coll_keys.is_empty() {
             return None;
         }
-        for (i, value) in row.iter().enumerate() {
+        for i in 0..row.len() {
+            let (column, value) = row.field(i);
             if value.is_empty() {
                 continue;
             }
-            if let Some(k) = self.coll_of[row.column(i)] {
+            if let Some(k) = self.coll_of[column] {
                 let (coll, name, col) = &self.coll_keys[k];
                 if Self::value_of(row, *col).is_empty() {
                     return Some(format!(
@@ -463,7 +477,7 @@ impl Batcher {
     }
 
     /// Puts the row's profile key values into `key_scratch` (empty: no keys).
-    fn profile_key(&mut self, row: &Row) {
+    fn profile_key<R: RowView + ?Sized>(&mut self, row: &R) {
         self.key_scratch.clear();
         for (i, (_, col)) in self.profile_keys.iter().enumerate() {
             if i > 0 {

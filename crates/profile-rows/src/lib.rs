@@ -64,5 +64,5 @@ pub use crate::decode::{Detection, EncodingInfo};
 pub use crate::error::{Error, ErrorKind, Position, Result};
 pub use crate::input::Input;
 pub use crate::reader::{Format, InputInfo, ReaderBuilder, RowReader};
-pub use crate::row::{split_dotted, Columns, Row};
+pub use crate::row::{split_dotted, Columns, Row, RowView};
 pub use crate::sniff::CANDIDATES as DELIMITERS;

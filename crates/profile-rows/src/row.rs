@@ -129,6 +129,59 @@ impl Row {
     }
 }
 
+/// A row as a consumer reads it: its fields, each a column id and a value,
+/// and the input line it began on.
+///
+/// A reader's [`Row`] is one; so is a row lent by a later stage that
+/// renames, drops or rewrites fields without copying the rest (the
+/// `field-map` crate's mapped rows). Consumers such as a batcher take any
+/// `RowView`, and may copy a [`Row`] in one piece through
+/// [`as_row`](RowView::as_row).
+///
+/// ```
+/// use profile_rows::{Row, RowView};
+///
+/// let mut row = Row::new();
+/// row.push_field("ann@example.com");
+/// row.push_field("17");
+/// let view: &dyn RowView = &row;
+/// assert_eq!(view.field(1), (1, "17"));
+/// ```
+pub trait RowView {
+    /// Input line where the row begins, from 1.
+    fn line(&self) -> u64;
+    /// Number of fields.
+    fn len(&self) -> usize;
+    /// True when the row has no fields.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Field `i` (below [`len`](RowView::len)): its column id and value.
+    fn field(&self, i: usize) -> (usize, &str);
+    /// The view as one [`Row`], when it is one.
+    fn as_row(&self) -> Option<&Row> {
+        None
+    }
+}
+
+impl RowView for Row {
+    fn line(&self) -> u64 {
+        self.line
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn field(&self, i: usize) -> (usize, &str) {
+        (self.column(i), self.get(i).expect("field index in range"))
+    }
+
+    fn as_row(&self) -> Option<&Row> {
+        Some(self)
+    }
+}
+
 /// The columns of an input, each name held once; rows refer to them by index.
 ///
 /// A name with a dot is a subprofile field: `Order.OrderID` is field `OrderID`

@@ -1,0 +1,743 @@
+//! The mapper: a reader's row in, the same row named and checked as the
+//! database wants it out, lent.
+//!
+//! How it works. Every input column id gets a target once, when the mapper
+//! first meets it: dropped, or an output column id in the mapper's own
+//! column table (a rename is only that). A row is then one pass over its
+//! fields that records, per kept field, where its value lies: a slice of
+//! the input row (unchanged, or trimmed, which is still a slice) or a range
+//! of one scratch buffer that holds only the values that changed. When no
+//! column is dropped or moved, no constant is added and no value changed,
+//! the input row itself is lent on ([`RowView::as_row`]), so a consumer can
+//! copy it in one piece. The scratch buffer and the field list are reused
+//! from row to row: mapping allocates only while they grow.
+
+use std::collections::HashMap;
+
+use jiff::tz::TimeZone;
+use profile_rows::{split_dotted, Columns, Row, RowView};
+
+use crate::error::{MappingError, RowError, ValueError};
+use crate::mapping::{Mapping, Source, Trim, Unmapped};
+use crate::types::{Checked, FieldType, TypeRule};
+
+/// Examples kept per kind of outcome in [`FieldStats`].
+const EXAMPLES: usize = 3;
+
+/// What became of one output field's values so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldStats {
+    /// The input column it comes from; empty for a constant.
+    pub source: String,
+    /// Its type (text unless the mapping says otherwise).
+    pub ty: Option<FieldType>,
+    /// Values sent as they came.
+    pub fine: u64,
+    /// Values rewritten (trimmed, replaced, filled down, normalized by type).
+    pub normalized: u64,
+    /// Values that did not fit (their rows were rejected).
+    pub rejected: u64,
+    /// Empty values (after filling down).
+    pub empty: u64,
+    /// Up to three fine values.
+    pub fine_examples: Vec<String>,
+    /// Up to three rewritten values: (as read, as sent).
+    pub normalized_examples: Vec<(String, String)>,
+    /// Up to three values that did not fit: (value, what was expected).
+    pub rejected_examples: Vec<(String, String)>,
+}
+
+/// Builds a [`Mapper`] from a parsed [`Mapping`] and the input's columns.
+///
+/// ```
+/// use field_map::{Mapping, MapperBuilder};
+/// use profile_rows::{ReaderBuilder, Row, RowView};
+///
+/// let mapping = Mapping::parse(r#"
+/// [columns]
+/// "Email Address" = "Email"
+/// "Joined" = { field = "Since", type = "date", format = "%d/%m/%Y" }
+/// "#, "map.toml")?;
+/// let csv = "Email Address,Joined\nann@example.com,5/6/2012\nbo@example.com,31/02/2012\n";
+/// let mut rdr = ReaderBuilder::new().from_bytes(csv.as_bytes().to_vec())?;
+/// let mut mapper = MapperBuilder::new(&mapping).build(rdr.columns())?;
+/// mapper.check_complete()?;
+///
+/// let mut row = Row::new();
+/// rdr.read_row(&mut row)?;
+/// let mapped = mapper.map(&row, rdr.columns())?;
+/// assert_eq!(mapped.columns().name(mapped.field(1).0), "Since");
+/// assert_eq!(mapped.field(1).1, "2012-06-05");
+///
+/// rdr.read_row(&mut row)?;
+/// let err = mapper.map(&row, rdr.columns()).unwrap_err();
+/// assert_eq!(err.to_string(), r#"Since "31/02/2012" is not a date in format %d/%m/%Y"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct MapperBuilder<'m> {
+    mapping: &'m Mapping,
+    key_fields: Vec<String>,
+}
+
+impl<'m> MapperBuilder<'m> {
+    /// A builder for `mapping`.
+    pub fn new(mapping: &'m Mapping) -> MapperBuilder<'m> {
+        MapperBuilder {
+            mapping,
+            key_fields: Vec::new(),
+        }
+    }
+
+    /// The import's key fields (names after mapping): with the default
+    /// `trim = "keys"`, their values are trimmed.
+    pub fn key_fields(&mut self, keys: &[String]) -> &mut MapperBuilder<'m> {
+        self.key_fields = keys.to_vec();
+        self
+    }
+
+    /// A mapper for an input whose columns so far are `columns` (a CSV
+    /// header names them all; JSON columns may keep appearing, and
+    /// [`Mapper::map`] learns them as they do).
+    pub fn build(&self, columns: &Columns) -> Result<Mapper, MappingError> {
+        let m = self.mapping;
+        let err = |line: usize, key: &str, msg: String| MappingError::new(&m.file, line, key, msg);
+        let tz = TimeZone::get(&m.options.timezone)
+            .map_err(|_| err(0, "timezone", "unknown time zone".into()))?;
+        let mut entries = Vec::new();
+        let mut by_name = HashMap::new();
+        let mut by_position = HashMap::new();
+        for c in &m.columns {
+            let rules = &c.rules;
+            let rule = match rules.ty {
+                Some(
+                    ty @ (FieldType::Integer
+                    | FieldType::Float
+                    | FieldType::Date
+                    | FieldType::EmptyDate
+                    | FieldType::Datetime
+                    | FieldType::EmptyDatetime
+                    | FieldType::Select),
+                ) => {
+                    if ty == FieldType::Select && rules.options.is_empty() {
+                        return Err(err(
+                            c.line,
+                            &key_of(&c.source),
+                            "a select field needs its options (options = [...])".into(),
+                        ));
+                    }
+                    Some(TypeRule {
+                        ty,
+                        format: rules.format.clone(),
+                        decimal: rules.decimal.map_or(b'.', |d| d as u8),
+                        thousands: rules.thousands.map(|t| t as u8),
+                        options: rules.options.clone(),
+                        tz: tz.clone(),
+                    })
+                }
+                _ => None,
+            };
+            let i = entries.len();
+            entries.push(Entry {
+                field: c.field.clone(),
+                line: c.line,
+                source: c.source.clone(),
+                seen: false,
+                spec: Spec {
+                    ty: rules.ty,
+                    rule,
+                    trim: rules.trim,
+                    lowercase: rules.lowercase,
+                    values: rules.values.clone(),
+                },
+            });
+            match &c.source {
+                Source::Name(n) => by_name.insert(n.clone(), i),
+                Source::Position(p) => by_position.insert(p - 1, i),
+            };
+        }
+        let mut mapper = Mapper {
+            file: m.file.clone(),
+            entries,
+            by_name,
+            by_position,
+            collections: m
+                .collections
+                .iter()
+                .map(|(a, b, _)| (a.clone(), b.clone()))
+                .collect(),
+            unmapped_rule: m.options.unmapped,
+            trim: m.options.trim,
+            key_fields: self.key_fields.clone(),
+            fill_names: m.options.fill_down.clone(),
+            fill_by_name: m.options.fill_down_by.clone(),
+            fill_lines: (m.options_lines.fill_down, m.options_lines.fill_down_by),
+            targets: Vec::new(),
+            identity: true,
+            out: Columns::new(),
+            fields: Vec::new(),
+            constants: Vec::new(),
+            fill: Vec::new(),
+            fill_by: None,
+            by_last: String::new(),
+            by_now: String::new(),
+            unmapped: Vec::new(),
+            scratch: String::new(),
+            tmp: String::new(),
+            refs: Vec::new(),
+            errors: Vec::new(),
+            whole: false,
+        };
+        mapper.learn(columns)?;
+        for (name, value, line) in &m.constants {
+            if mapper.out.find(name).is_some() {
+                return Err(err(
+                    *line,
+                    name,
+                    "is a constant and also a column of the input".into(),
+                ));
+            }
+            let out = mapper.add_field(name, Spec::default(), String::new());
+            mapper.constants.push((out, value.clone()));
+        }
+        Ok(mapper)
+    }
+}
+
+/// One `[columns]` entry, resolved.
+#[derive(Debug)]
+struct Entry {
+    field: Option<String>,
+    line: usize,
+    source: Source,
+    seen: bool,
+    spec: Spec,
+}
+
+/// How one output field's values are prepared and checked.
+#[derive(Clone, Debug, Default)]
+struct Spec {
+    ty: Option<FieldType>,
+    rule: Option<TypeRule>,
+    trim: bool,
+    lowercase: bool,
+    values: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+struct Field {
+    spec: Spec,
+    /// Index into `fill` when the field is filled down.
+    fill: Option<usize>,
+    stats: FieldStats,
+}
+
+#[derive(Debug)]
+struct Fill {
+    out: usize,
+    last: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    Drop,
+    Keep(usize),
+}
+
+/// Where a mapped field's value lies.
+#[derive(Clone, Copy, Debug)]
+struct FieldRef {
+    out: usize,
+    start: usize,
+    end: usize,
+    in_scratch: bool,
+    /// The input field it came from (`usize::MAX`: added).
+    src: usize,
+}
+
+/// Why [`Mapper::map`] gave no row.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MapError {
+    /// A value does not fit: reject the row, go on.
+    #[error(transparent)]
+    Row(#[from] RowError),
+    /// A column that appeared in the input breaks the mapping: stop.
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+}
+
+/// Maps rows: renames, drops, adds constants, fills down, and checks and
+/// normalizes every value by its field's type. See [`MapperBuilder`].
+#[derive(Debug)]
+pub struct Mapper {
+    file: String,
+    entries: Vec<Entry>,
+    by_name: HashMap<String, usize>,
+    by_position: HashMap<usize, usize>,
+    collections: Vec<(String, String)>,
+    unmapped_rule: Unmapped,
+    trim: Trim,
+    key_fields: Vec<String>,
+    fill_names: Vec<String>,
+    fill_by_name: Option<String>,
+    fill_lines: (usize, usize),
+
+    /// Per input column id.
+    targets: Vec<Target>,
+    /// Every input column so far is kept as the output column of its own id.
+    identity: bool,
+    out: Columns,
+    /// Per output column id.
+    fields: Vec<Field>,
+    constants: Vec<(usize, String)>,
+    fill: Vec<Fill>,
+    fill_by: Option<usize>,
+    by_last: String,
+    by_now: String,
+    unmapped: Vec<String>,
+
+    scratch: String,
+    tmp: String,
+    refs: Vec<FieldRef>,
+    errors: Vec<ValueError>,
+    whole: bool,
+}
+
+/// A mapped row, lent by [`Mapper::map`]: its fields name columns of
+/// [`MappedRow::columns`].
+#[derive(Clone, Copy, Debug)]
+pub struct MappedRow<'a> {
+    row: &'a Row,
+    scratch: &'a str,
+    refs: &'a [FieldRef],
+    whole: bool,
+    columns: &'a Columns,
+}
+
+impl<'a> MappedRow<'a> {
+    /// The output column table (database names) the fields refer to.
+    pub fn columns(&self) -> &'a Columns {
+        self.columns
+    }
+
+    /// The row as read.
+    pub fn source(&self) -> &'a Row {
+        self.row
+    }
+}
+
+impl RowView for MappedRow<'_> {
+    fn line(&self) -> u64 {
+        self.row.line()
+    }
+
+    fn len(&self) -> usize {
+        if self.whole {
+            self.row.len()
+        } else {
+            self.refs.len()
+        }
+    }
+
+    fn field(&self, i: usize) -> (usize, &str) {
+        if self.whole {
+            return self.row.field(i);
+        }
+        let r = self.refs[i];
+        let text = if r.in_scratch {
+            self.scratch
+        } else {
+            self.row.text()
+        };
+        (r.out, &text[r.start..r.end])
+    }
+
+    fn as_row(&self) -> Option<&Row> {
+        self.whole.then_some(self.row)
+    }
+}
+
+fn key_of(s: &Source) -> String {
+    match s {
+        Source::Name(n) => n.clone(),
+        Source::Position(p) => format!("@{p}"),
+    }
+}
+
+impl Mapper {
+    /// The output columns: database names, in the order first met.
+    pub fn columns(&self) -> &Columns {
+        &self.out
+    }
+
+    /// Per output column: its name and what became of its values so far.
+    pub fn stats(&self) -> impl Iterator<Item = (&str, &FieldStats)> + '_ {
+        self.fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (self.out.name(i), &f.stats))
+    }
+
+    /// Input columns the mapping does not name (kept or dropped by the
+    /// `unmapped` option).
+    pub fn unmapped(&self) -> &[String] {
+        &self.unmapped
+    }
+
+    /// Whether everything the mapping names is there: every `[columns]`
+    /// entry met an input column, and every fill-down field is an output
+    /// field. Call it once the input's columns are all known: at once for
+    /// a CSV header, after the last row for JSON.
+    pub fn check_complete(&self) -> Result<(), MappingError> {
+        for e in &self.entries {
+            if !e.seen {
+                let msg = match e.source {
+                    Source::Name(_) => "no such column in the input".to_string(),
+                    Source::Position(_) => format!(
+                        "no such column in the input, which has {} columns",
+                        self.targets.len()
+                    ),
+                };
+                return Err(MappingError::new(
+                    &self.file,
+                    e.line,
+                    &key_of(&e.source),
+                    msg,
+                ));
+            }
+        }
+        let names = self.fill_names.iter().map(|n| (n, self.fill_lines.0));
+        let by = self.fill_by_name.iter().map(|n| (n, self.fill_lines.1));
+        for (name, line) in names.chain(by) {
+            if self.out.find(name).is_none() {
+                return Err(MappingError::new(
+                    &self.file,
+                    line,
+                    name,
+                    "fill-down names a field the mapped rows do not have".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Learns the input columns that appeared since the last call.
+    fn learn(&mut self, columns: &Columns) -> Result<(), MappingError> {
+        for id in self.targets.len()..columns.len() {
+            let name = columns.name(id);
+            let entry = self
+                .by_name
+                .get(name)
+                .or_else(|| self.by_position.get(&id))
+                .copied();
+            let (field, spec) = match entry {
+                Some(e) => {
+                    let e = &mut self.entries[e];
+                    e.seen = true;
+                    (e.field.clone(), e.spec.clone())
+                }
+                None => {
+                    let (coll, rest) = split_dotted(name);
+                    let renamed = coll.and_then(|c| {
+                        self.collections
+                            .iter()
+                            .find(|(from, _)| from == c)
+                            .map(|(_, to)| format!("{to}.{rest}"))
+                    });
+                    match (renamed, self.unmapped_rule) {
+                        (Some(n), _) => (Some(n), Spec::default()),
+                        (None, Unmapped::Keep) => {
+                            self.unmapped.push(name.to_string());
+                            (Some(name.to_string()), Spec::default())
+                        }
+                        (None, Unmapped::Drop) => {
+                            self.unmapped.push(name.to_string());
+                            (None, Spec::default())
+                        }
+                        (None, Unmapped::Error) => return Err(MappingError::new(
+                            &self.file,
+                            0,
+                            name,
+                            "this input column is not in [columns] (options: unmapped = \"error\")"
+                                .into(),
+                        )),
+                    }
+                }
+            };
+            let target = match field {
+                None => Target::Drop,
+                Some(field) => {
+                    if self.out.find(&field).is_some() {
+                        let line = entry.map_or(0, |e| self.entries[e].line);
+                        return Err(MappingError::new(
+                            &self.file,
+                            line,
+                            name,
+                            format!("maps onto field {field:?}, which another column or constant already fills"),
+                        ));
+                    }
+                    Target::Keep(self.add_field(&field, spec, name.to_string()))
+                }
+            };
+            self.identity &= target == Target::Keep(id);
+            self.targets.push(target);
+        }
+        Ok(())
+    }
+
+    fn add_field(&mut self, name: &str, mut spec: Spec, source: String) -> usize {
+        let out = self.out.intern(name);
+        debug_assert_eq!(out, self.fields.len());
+        let is_key = self.key_fields.iter().any(|k| k == name);
+        spec.trim |= self.trim == Trim::All || (self.trim == Trim::Keys && is_key);
+        let fill = self.fill_names.iter().any(|f| f == name).then(|| {
+            self.fill.push(Fill {
+                out,
+                last: String::new(),
+            });
+            self.fill.len() - 1
+        });
+        if self.fill_by_name.as_deref() == Some(name) {
+            self.fill_by = Some(out);
+        }
+        self.fields.push(Field {
+            stats: FieldStats {
+                source,
+                ty: spec.ty,
+                ..FieldStats::default()
+            },
+            spec,
+            fill,
+        });
+        out
+    }
+
+    /// Maps one row read with `columns` (the reader's table, which may have
+    /// grown). A value that does not fit rejects the row
+    /// ([`MapError::Row`], naming every such value); a new column that breaks
+    /// the mapping stops ([`MapError::Mapping`]).
+    pub fn map<'a>(
+        &'a mut self,
+        row: &'a Row,
+        columns: &Columns,
+    ) -> Result<MappedRow<'a>, MapError> {
+        if columns.len() > self.targets.len() {
+            self.learn(columns)?;
+        }
+        self.scratch.clear();
+        self.refs.clear();
+        self.errors.clear();
+        let mut whole = row.is_positional() && self.identity && self.constants.is_empty();
+        let text = row.text();
+        let mut start = 0;
+        for (i, &end) in row.ends().iter().enumerate() {
+            let (s, e) = (start, end);
+            start = end;
+            let out = match self.targets[row.column(i)] {
+                Target::Drop => {
+                    whole = false;
+                    continue;
+                }
+                Target::Keep(out) => out,
+            };
+            let r = prepare(&self.fields[out].spec, text, s, e, &mut self.scratch);
+            whole &= !r.in_scratch && r.start == s && r.end == e;
+            self.refs.push(FieldRef { out, src: i, ..r });
+        }
+        if !self.fill.is_empty() {
+            whole &= !self.fill_down(row);
+        }
+        for (out, value) in &self.constants {
+            let start = self.scratch.len();
+            self.scratch.push_str(value);
+            self.refs.push(FieldRef {
+                out: *out,
+                start,
+                end: self.scratch.len(),
+                in_scratch: true,
+                src: usize::MAX,
+            });
+        }
+        // Types, and what became of each value.
+        for r in self.refs.iter_mut() {
+            let field = &mut self.fields[r.out];
+            let value = if r.in_scratch {
+                &self.scratch[r.start..r.end]
+            } else {
+                &text[r.start..r.end]
+            };
+            let stats = &mut field.stats;
+            if value.is_empty() {
+                stats.empty += 1;
+                continue;
+            }
+            let changed = r.src == usize::MAX
+                || r.in_scratch
+                || row.get(r.src).is_some_and(|v| v.len() != r.end - r.start);
+            let checked = match &field.spec.rule {
+                None => Ok(Checked::Fine),
+                Some(rule) => {
+                    self.tmp.clear();
+                    rule.check(value, &mut self.tmp)
+                }
+            };
+            match checked {
+                Ok(Checked::Fine) if !changed || r.src == usize::MAX => {
+                    stats.fine += 1;
+                    if stats.fine_examples.len() < EXAMPLES {
+                        stats.fine_examples.push(value.to_string());
+                    }
+                }
+                Ok(Checked::Fine) => {
+                    stats.normalized += 1;
+                    if stats.normalized_examples.len() < EXAMPLES {
+                        let read = row.get(r.src).unwrap_or("").to_string();
+                        stats.normalized_examples.push((read, value.to_string()));
+                    }
+                }
+                Ok(Checked::Normalized) => {
+                    whole = false;
+                    stats.normalized += 1;
+                    if stats.normalized_examples.len() < EXAMPLES {
+                        let read = row.get(r.src).unwrap_or("").to_string();
+                        stats.normalized_examples.push((read, self.tmp.clone()));
+                    }
+                    r.start = self.scratch.len();
+                    self.scratch.push_str(&self.tmp);
+                    r.end = self.scratch.len();
+                    r.in_scratch = true;
+                }
+                Err(expected) => {
+                    stats.rejected += 1;
+                    if stats.rejected_examples.len() < EXAMPLES {
+                        stats
+                            .rejected_examples
+                            .push((value.to_string(), expected.clone()));
+                    }
+                    self.errors.push(ValueError {
+                        field: self.out.name(r.out).to_string(),
+                        value: value.to_string(),
+                        expected,
+                    });
+                }
+            }
+        }
+        if !self.errors.is_empty() {
+            return Err(MapError::Row(RowError {
+                line: row.line(),
+                errors: std::mem::take(&mut self.errors),
+            }));
+        }
+        self.whole = whole;
+        Ok(MappedRow {
+            row,
+            scratch: &self.scratch,
+            refs: &self.refs,
+            whole: self.whole,
+            columns: &self.out,
+        })
+    }
+
+    /// Fills empty fill-down fields from the rows above; true when any
+    /// field was filled or added.
+    fn fill_down(&mut self, row: &Row) -> bool {
+        let text = row.text();
+        let mut filled = false;
+        // The value of the fill-down-by field, itself filled first if listed.
+        if let Some(by) = self.fill_by {
+            self.by_now.clear();
+            if let Some(r) = self.refs.iter().find(|r| r.out == by) {
+                let t = if r.in_scratch { &self.scratch } else { text };
+                self.by_now.push_str(&t[r.start..r.end]);
+            }
+            if self.by_now.is_empty() {
+                if let Some(f) = self.fields[by].fill {
+                    self.by_now.push_str(&self.fill[f].last);
+                }
+            }
+            if self.by_now != self.by_last {
+                for f in &mut self.fill {
+                    if f.out != by {
+                        f.last.clear();
+                    }
+                }
+                std::mem::swap(&mut self.by_now, &mut self.by_last);
+            }
+        }
+        for f in 0..self.fill.len() {
+            let out = self.fill[f].out;
+            let at = self.refs.iter().position(|r| r.out == out);
+            let current = at.map(|i| {
+                let r = self.refs[i];
+                let t = if r.in_scratch { &self.scratch } else { text };
+                &t[r.start..r.end]
+            });
+            match current {
+                Some(v) if !v.is_empty() => {
+                    let last = &mut self.fill[f].last;
+                    last.clear();
+                    last.push_str(v);
+                }
+                _ if self.fill[f].last.is_empty() => {}
+                _ => {
+                    let start = self.scratch.len();
+                    self.scratch.push_str(&self.fill[f].last);
+                    let r = FieldRef {
+                        out,
+                        start,
+                        end: self.scratch.len(),
+                        in_scratch: true,
+                        src: at.map_or(usize::MAX, |i| self.refs[i].src),
+                    };
+                    match at {
+                        Some(i) => self.refs[i] = r,
+                        None => self.refs.push(r),
+                    }
+                    filled = true;
+                }
+            }
+        }
+        filled
+    }
+}
+
+/// Trims, lower-cases and replaces one value (`text[s..e]`) as `spec` says.
+/// An unchanged or only trimmed value stays a slice of `text`; anything
+/// else is appended to `scratch`.
+fn prepare(spec: &Spec, text: &str, s: usize, e: usize, scratch: &mut String) -> FieldRef {
+    let (mut s, mut e) = (s, e);
+    if spec.trim {
+        let v = &text[s..e];
+        let t = v.trim_start();
+        s += v.len() - t.len();
+        e = s + t.trim_end().len();
+    }
+    let mut r = FieldRef {
+        out: 0,
+        start: s,
+        end: e,
+        in_scratch: false,
+        src: 0,
+    };
+    if !spec.lowercase && spec.values.is_empty() {
+        return r;
+    }
+    let value = &text[s..e];
+    let start = scratch.len();
+    let lowered = spec.lowercase && value.chars().any(char::is_uppercase);
+    if lowered {
+        scratch.extend(value.chars().flat_map(char::to_lowercase));
+    }
+    let current = if lowered { &scratch[start..] } else { value };
+    if let Some((_, to)) = spec.values.iter().find(|(from, _)| from == current) {
+        let to = to.clone();
+        scratch.truncate(start);
+        scratch.push_str(&to);
+    } else if !lowered {
+        return r;
+    }
+    r.start = start;
+    r.end = scratch.len();
+    r.in_scratch = true;
+    r
+}

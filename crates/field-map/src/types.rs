@@ -1,0 +1,451 @@
+//! Copernica's field types and the strict check of one value against a type.
+//!
+//! Each check either lends the value on unchanged, writes its sent form into
+//! a scratch buffer, or says what was expected. Nothing is guessed: numbers
+//! are rewritten character by character (never through a binary float), a
+//! date matches its one format or is refused, and a calendar date that does
+//! not exist is refused.
+
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+use jiff::civil::{Date, DateTime, Time};
+use jiff::fmt::strtime;
+use jiff::tz::{Offset, TimeZone};
+
+/// A field type of a Copernica database.
+///
+/// ```
+/// use field_map::FieldType;
+///
+/// assert_eq!("datetime".parse::<FieldType>(), Ok(FieldType::Datetime));
+/// assert_eq!(FieldType::EmptyDate.name(), "empty_date");
+/// assert!("dat".parse::<FieldType>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FieldType {
+    /// Any text (the default).
+    Text,
+    /// An e-mail address (sent as is; `check` reports values without `@`).
+    Email,
+    /// A phone number (sent as is).
+    Phone,
+    /// A fax number (sent as is).
+    PhoneFax,
+    /// A mobile number (sent as is).
+    PhoneGsm,
+    /// A whole number: optional sign and digits.
+    Integer,
+    /// A decimal number, sent with `.` as its decimal mark.
+    Float,
+    /// A date, sent as `YYYY-MM-DD`.
+    Date,
+    /// A date that may be empty, sent as `YYYY-MM-DD`.
+    EmptyDate,
+    /// A date and time, sent as `YYYY-MM-DD HH:MM:SS` in the mapping's zone.
+    Datetime,
+    /// A date and time that may be empty.
+    EmptyDatetime,
+    /// One of a list of options.
+    Select,
+    /// Long text (sent as is).
+    Big,
+    /// A reference to another record (sent as is).
+    ForeignKey,
+}
+
+/// Every type with its name, in the order error messages list them.
+pub(crate) const TYPES: [(FieldType, &str); 14] = [
+    (FieldType::Text, "text"),
+    (FieldType::Email, "email"),
+    (FieldType::Phone, "phone"),
+    (FieldType::PhoneFax, "phone_fax"),
+    (FieldType::PhoneGsm, "phone_gsm"),
+    (FieldType::Integer, "integer"),
+    (FieldType::Float, "float"),
+    (FieldType::Date, "date"),
+    (FieldType::EmptyDate, "empty_date"),
+    (FieldType::Datetime, "datetime"),
+    (FieldType::EmptyDatetime, "empty_datetime"),
+    (FieldType::Select, "select"),
+    (FieldType::Big, "big"),
+    (FieldType::ForeignKey, "foreign_key"),
+];
+
+impl FieldType {
+    /// Copernica's name of the type.
+    pub fn name(self) -> &'static str {
+        TYPES
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map(|(_, n)| *n)
+            .expect("every type has a name")
+    }
+
+    /// Every type name, comma-separated (for error messages).
+    pub fn known() -> String {
+        TYPES.map(|(_, n)| n).join(", ")
+    }
+
+    /// A date or date-and-time type: one that takes a `format`.
+    pub fn is_temporal(self) -> bool {
+        self.is_date() || self.is_datetime()
+    }
+
+    pub(crate) fn is_date(self) -> bool {
+        matches!(self, FieldType::Date | FieldType::EmptyDate)
+    }
+
+    pub(crate) fn is_datetime(self) -> bool {
+        matches!(self, FieldType::Datetime | FieldType::EmptyDatetime)
+    }
+
+    /// A number type: one that takes `thousands` (and, for floats, `decimal`).
+    pub fn is_number(self) -> bool {
+        matches!(self, FieldType::Integer | FieldType::Float)
+    }
+}
+
+impl FromStr for FieldType {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<FieldType, String> {
+        TYPES
+            .iter()
+            .find(|(_, n)| *n == s)
+            .map(|(t, _)| *t)
+            .ok_or_else(|| format!("unknown type {s:?}; known: {}", FieldType::known()))
+    }
+}
+
+/// How one value turned out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Checked {
+    /// Already in its sent form: lent on as is.
+    Fine,
+    /// Rewritten: the sent form is what was appended to the scratch buffer.
+    Normalized,
+}
+
+/// The value rules of one typed field.
+#[derive(Clone, Debug)]
+pub(crate) struct TypeRule {
+    pub ty: FieldType,
+    pub format: Option<String>,
+    pub decimal: u8,
+    pub thousands: Option<u8>,
+    pub options: Vec<String>,
+    pub tz: TimeZone,
+}
+
+impl TypeRule {
+    /// Checks a non-empty `value`; a normalized value is appended to `out`.
+    /// The error is what was expected, to follow the value in a message.
+    pub fn check(&self, value: &str, out: &mut String) -> Result<Checked, String> {
+        match self.ty {
+            FieldType::Integer => self.number(value, false, out),
+            FieldType::Float => self.number(value, true, out),
+            FieldType::Date | FieldType::EmptyDate => self.date(value, out),
+            FieldType::Datetime | FieldType::EmptyDatetime => self.datetime(value, out),
+            FieldType::Select => {
+                if self.options.iter().any(|o| o == value) {
+                    Ok(Checked::Fine)
+                } else {
+                    Err(format!("is not one of the options {}", list(&self.options)))
+                }
+            }
+            _ => Ok(Checked::Fine),
+        }
+    }
+
+    fn number(&self, value: &str, float: bool, out: &mut String) -> Result<Checked, String> {
+        let expected = || {
+            let mut e = if float {
+                format!(
+                    "is not a number with decimal mark \"{}\"",
+                    self.decimal as char
+                )
+            } else {
+                "is not a whole number".to_string()
+            };
+            if let Some(t) = self.thousands {
+                let _ = write!(e, " and thousands separator \"{}\"", t as char);
+            }
+            e
+        };
+        let b = value.as_bytes();
+        let mut i = 0;
+        let sign = match b.first() {
+            Some(b'+') | Some(b'-') => {
+                i = 1;
+                Some(b[0])
+            }
+            _ => None,
+        };
+        // Integer part, with thousands separators in groups of three.
+        let int_start = i;
+        let mut groups = 0usize;
+        let mut group_len = 0usize;
+        while i < b.len() {
+            let c = b[i];
+            if c.is_ascii_digit() {
+                group_len += 1;
+            } else if Some(c) == self.thousands {
+                if group_len == 0
+                    || (groups > 0 && group_len != 3)
+                    || (groups == 0 && group_len > 3)
+                {
+                    return Err(expected());
+                }
+                groups += 1;
+                group_len = 0;
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        if group_len == 0 || (groups > 0 && group_len != 3) {
+            return Err(expected());
+        }
+        let int_end = i;
+        let mut frac = None;
+        let mut exp = None;
+        if float {
+            if i < b.len() && b[i] == self.decimal {
+                let s = i + 1;
+                i = s;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                if i == s {
+                    return Err(expected());
+                }
+                frac = Some(s..i);
+            }
+            if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+                let s = i;
+                i += 1;
+                if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+                    i += 1;
+                }
+                let d = i;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                if i == d {
+                    return Err(expected());
+                }
+                exp = Some(s..i);
+            }
+        }
+        if i != b.len() {
+            return Err(expected());
+        }
+        let same = sign != Some(b'+') && groups == 0 && (frac.is_none() || self.decimal == b'.');
+        if same {
+            return Ok(Checked::Fine);
+        }
+        if sign == Some(b'-') {
+            out.push('-');
+        }
+        for &c in &b[int_start..int_end] {
+            if c.is_ascii_digit() {
+                out.push(c as char);
+            }
+        }
+        if let Some(f) = frac {
+            out.push('.');
+            out.push_str(&value[f]);
+        }
+        if let Some(e) = exp {
+            out.push_str(&value[e]);
+        }
+        Ok(Checked::Normalized)
+    }
+
+    fn date(&self, value: &str, out: &mut String) -> Result<Checked, String> {
+        let Some(format) = &self.format else {
+            return match iso_date(value.as_bytes()) {
+                Some(_) => Ok(Checked::Fine),
+                None => Err("is not a date in format YYYY-MM-DD".to_string()),
+            };
+        };
+        let expected = || format!("is not a date in format {format}");
+        let date = strtime::parse(format, value)
+            .and_then(|t| t.to_date())
+            .map_err(|_| expected())?;
+        let start = out.len();
+        push_date(out, date).map_err(|()| expected())?;
+        if out[start..] == *value {
+            out.truncate(start);
+            return Ok(Checked::Fine);
+        }
+        Ok(Checked::Normalized)
+    }
+
+    fn datetime(&self, value: &str, out: &mut String) -> Result<Checked, String> {
+        let civil = match &self.format {
+            None => {
+                let expected = || {
+                    "is not a datetime (YYYY-MM-DD HH:MM:SS, or RFC 3339 with Z or an offset)"
+                        .to_string()
+                };
+                let (dt, offset, plain) = iso_datetime(value.as_bytes()).ok_or_else(expected)?;
+                match offset {
+                    None if plain => return Ok(Checked::Fine),
+                    None => dt,
+                    Some(offset) => self.in_zone(offset, dt).ok_or_else(expected)?,
+                }
+            }
+            Some(format) => {
+                let expected = || format!("is not a datetime in format {format}");
+                let t = strtime::parse(format, value).map_err(|_| expected())?;
+                let dt = t.to_datetime().map_err(|_| expected())?;
+                match t.offset() {
+                    None => dt,
+                    Some(offset) => self.in_zone(offset, dt).ok_or_else(expected)?,
+                }
+            }
+        };
+        let start = out.len();
+        let expected = || "is not a datetime with a year from 1 to 9999".to_string();
+        push_date(out, civil.date()).map_err(|()| expected())?;
+        let _ = write!(
+            out,
+            " {:02}:{:02}:{:02}",
+            civil.hour(),
+            civil.minute(),
+            civil.second()
+        );
+        if out[start..] == *value {
+            out.truncate(start);
+            return Ok(Checked::Fine);
+        }
+        Ok(Checked::Normalized)
+    }
+
+    /// The wall time in the rule's zone of `dt` at `offset`.
+    fn in_zone(&self, offset: Offset, dt: DateTime) -> Option<DateTime> {
+        let ts = offset.to_timestamp(dt).ok()?;
+        Some(ts.to_zoned_datetime(self.tz.clone()).datetime())
+    }
+}
+
+/// `YYYY-MM-DD`, appended; years outside 1..=9999 are refused.
+fn push_date(out: &mut String, d: Date) -> Result<(), ()> {
+    if d.year() < 1 {
+        return Err(());
+    }
+    let _ = write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+    Ok(())
+}
+
+fn digits(b: &[u8]) -> Option<i32> {
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0i32, |n, &c| n * 10 + i32::from(c - b'0')))
+}
+
+/// Exactly `YYYY-MM-DD`, a real calendar date.
+pub(crate) fn iso_date(b: &[u8]) -> Option<Date> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y = digits(&b[0..4])?;
+    let m = digits(&b[5..7])?;
+    let d = digits(&b[8..10])?;
+    if y < 1 {
+        return None;
+    }
+    Date::new(y as i16, m as i8, d as i8).ok()
+}
+
+/// `YYYY-MM-DD HH:MM:SS` or with `T`, then optionally a fraction and `Z`
+/// or `±HH:MM`. Returns the wall time, the offset if any, and whether the
+/// value is already exactly the sent form.
+fn iso_datetime(b: &[u8]) -> Option<(DateTime, Option<Offset>, bool)> {
+    if b.len() < 19 {
+        return None;
+    }
+    let date = iso_date(&b[..10])?;
+    let sep = b[10];
+    if !(sep == b' ' || sep == b'T' || sep == b't') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let h = digits(&b[11..13])?;
+    let mi = digits(&b[14..16])?;
+    let s = digits(&b[17..19])?;
+    let time = Time::new(h as i8, mi as i8, s as i8, 0).ok()?;
+    let mut i = 19;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let f = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == f {
+            return None;
+        }
+    }
+    let fraction = i > 19;
+    let offset = match &b[i..] {
+        [] => None,
+        [b'Z' | b'z'] => Some(Offset::UTC),
+        [sign @ (b'+' | b'-'), oh @ .., b':', om1, om2] if oh.len() == 2 => {
+            let oh = digits(oh)?;
+            let om = digits(&[*om1, *om2])?;
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let secs = (oh * 3600 + om * 60) * if *sign == b'-' { -1 } else { 1 };
+            Some(Offset::from_seconds(secs).ok()?)
+        }
+        _ => return None,
+    };
+    // Without an offset, a fraction is not RFC 3339 and not the sent form.
+    if offset.is_none() && fraction {
+        return None;
+    }
+    let plain = offset.is_none() && sep == b' ';
+    Some((DateTime::from_parts(date, time), offset, plain))
+}
+
+/// Checks that `format` is one jiff can use for the type: it formats a
+/// known instant and parses it back to a whole date (and time).
+pub(crate) fn check_format(format: &str, ty: FieldType) -> Result<(), String> {
+    let sample = jiff::civil::date(2024, 11, 28)
+        .at(13, 45, 30, 0)
+        .to_zoned_datetime(TimeZone::UTC)
+        .map_err(|e| e.to_string())?;
+    let text =
+        strtime::format(format, &sample).map_err(|e| format!("invalid format {format:?}: {e}"))?;
+    let parsed =
+        strtime::parse(format, &text).map_err(|e| format!("invalid format {format:?}: {e}"))?;
+    if ty.is_datetime() {
+        parsed.to_datetime().ok().filter(|_| parsed.hour().is_some()).ok_or_else(|| {
+            format!("format {format:?} does not give a whole date and time (year, month, day, hour)")
+        })?;
+    } else {
+        parsed.to_date().map_err(|_| {
+            format!("format {format:?} does not give a whole date (year, month, day)")
+        })?;
+    }
+    Ok(())
+}
+
+/// `"a", "b", "c"` (the first ten, then how many more).
+pub(crate) fn list(items: &[String]) -> String {
+    let mut s = String::new();
+    for (i, o) in items.iter().take(10).enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        let _ = write!(s, "{o:?}");
+    }
+    if items.len() > 10 {
+        let _ = write!(s, " and {} more", items.len() - 10);
+    }
+    s
+}

@@ -1,0 +1,108 @@
+//! Properties of the value rules, over generated values.
+
+use field_map::{MapperBuilder, Mapping};
+use profile_rows::{Columns, Row, RowView};
+use proptest::prelude::*;
+
+fn mapper(spec: &str) -> (field_map::Mapper, Columns) {
+    let text = format!("[columns]\n\"v\" = {{ field = \"v\", {spec} }}\n");
+    let mapping = Mapping::parse(&text, "map.toml").unwrap();
+    let mut columns = Columns::new();
+    columns.intern("v");
+    (
+        MapperBuilder::new(&mapping).build(&columns).unwrap(),
+        columns,
+    )
+}
+
+fn row(value: &str) -> Row {
+    let mut r = Row::new();
+    r.push_field(value);
+    r
+}
+
+fn date() -> impl Strategy<Value = (i16, i8, i8)> {
+    (1i16..=9999, 1i8..=12, 1i8..=31).prop_filter("a real calendar day", |&(y, m, d)| {
+        jiff::civil::Date::new(y, m, d).is_ok()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// A value already in its sent form is lent on: the row itself, unchanged.
+    #[test]
+    fn sent_forms_pass_borrowed(
+        int in "-?[0-9]{1,18}",
+        float in "-?[0-9]{1,9}(\\.[0-9]{1,9})?([eE][+-]?[0-9]{1,3})?",
+        (y, m, d) in date(),
+        (h, mi, s) in (0u8..24, 0u8..60, 0u8..60),
+        text in "\\PC*",
+    ) {
+        let date = format!("{y:04}-{m:02}-{d:02}");
+        let datetime = format!("{date} {h:02}:{mi:02}:{s:02}");
+        for (spec, value) in [
+            (r#"type = "integer""#, int.as_str()),
+            (r#"type = "float""#, float.as_str()),
+            (r#"type = "float", decimal = ",""#, int.as_str()),
+            (r#"type = "date""#, date.as_str()),
+            (r#"type = "date", format = "%Y-%m-%d""#, date.as_str()),
+            (r#"type = "datetime""#, datetime.as_str()),
+            (r#"type = "text""#, text.as_str()),
+        ] {
+            let (mut mapper, cols) = mapper(spec);
+            let r = row(value);
+            let mapped = mapper.map(&r, &cols).unwrap();
+            prop_assert!(mapped.as_row().is_some_and(|m| std::ptr::eq(m, &r)), "{} {:?}", spec, value);
+            prop_assert_eq!(mapped.field(0).1, value);
+        }
+    }
+
+    /// Every date normalized from another format is the same calendar day.
+    #[test]
+    fn normalized_dates_are_the_same_day((y, m, d) in date(), padded in any::<bool>()) {
+        let y = y.max(1000);
+        let Ok(day) = jiff::civil::Date::new(y, m, d) else { return Ok(()) };
+        for format in ["%d/%m/%Y", "%m-%d-%Y", "%d.%m.%Y", "%Y%m%d"] {
+            let value = if padded || format == "%Y%m%d" {
+                day.strftime(format).to_string()
+            } else {
+                format.replace("%d", &d.to_string()).replace("%m", &m.to_string()).replace("%Y", &y.to_string())
+            };
+            let (mut mapper, cols) = mapper(&format!(r#"type = "date", format = "{format}""#));
+            let r = row(&value);
+            let mapped = mapper.map(&r, &cols).unwrap();
+            let sent = mapped.field(0).1;
+            let back: jiff::civil::Date = sent.parse().unwrap();
+            prop_assert_eq!(back, day, "{} {}", format, value);
+            prop_assert_eq!(sent.len(), 10);
+        }
+    }
+
+    /// Decimal-comma rewriting keeps every digit, in order, and the sign.
+    #[test]
+    fn decimal_comma_keeps_every_digit(
+        neg in any::<bool>(),
+        first in "[1-9][0-9]{0,2}",
+        groups in proptest::collection::vec("[0-9]{3}", 0..5),
+        frac in proptest::option::of("[0-9]{1,12}"),
+    ) {
+        let mut value = String::new();
+        if neg { value.push('-'); }
+        value.push_str(&first);
+        for g in &groups { value.push('.'); value.push_str(g); }
+        if let Some(f) = &frac { value.push(','); value.push_str(f); }
+        let (mut mapper, cols) = mapper(r#"type = "float", decimal = ",", thousands = ".""#);
+        let r = row(&value);
+        let mapped = mapper.map(&r, &cols).unwrap();
+        let sent = mapped.field(0).1;
+        let mut want = String::new();
+        if neg { want.push('-'); }
+        want.push_str(&first);
+        for g in &groups { want.push_str(g); }
+        if let Some(f) = &frac { want.push('.'); want.push_str(f); }
+        prop_assert_eq!(sent, want.as_str());
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        prop_assert_eq!(digits(sent), digits(&value));
+    }
+}
