@@ -142,27 +142,37 @@ fn hints(key: &str, values: &[String]) -> Vec<String> {
         if comma && !values.iter().any(|v| v.contains(',')) {
             continue;
         }
-        if passes(spec, values) {
-            out.push(format!("{what}: {{ field = {key}, {spec} }}"));
+        // Most values, not all: one impossible date should not hide the hint.
+        let fit = fitting(spec, values);
+        if fit > 0 && fit * 10 >= values.len() * 6 {
+            let mut hint = format!("{what}: {{ field = {key}, {spec} }}");
+            if fit < values.len() {
+                let _ = write!(hint, " ({fit} of {} first values fit)", values.len());
+            }
+            out.push(hint);
         }
     }
     out
 }
 
-fn passes(spec: &str, values: &[String]) -> bool {
+/// How many of `values` the candidate rule takes.
+fn fitting(spec: &str, values: &[String]) -> usize {
     let text = format!("[columns]\n\"c\" = {{ field = \"c\", {spec} }}\n");
     let Ok(mapping) = Mapping::parse(&text, "candidate") else {
-        return false;
+        return 0;
     };
     let mut columns = Columns::new();
     columns.intern("c");
     let Ok(mut mapper) = MapperBuilder::new(&mapping).build(&columns) else {
-        return false;
+        return 0;
     };
     let mut row = Row::new();
-    values.iter().all(|v| {
-        row.clear();
-        row.push_field(v);
-        mapper.map(&row, &columns).is_ok()
-    })
+    values
+        .iter()
+        .filter(|v| {
+            row.clear();
+            row.push_field(v);
+            mapper.map(&row, &columns).is_ok()
+        })
+        .count()
 }

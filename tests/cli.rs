@@ -1158,3 +1158,434 @@ fn upload_retries_a_request_that_timed_out() {
     assert_eq!(files, ["batch-00001.json", "batch-00002.json"]);
     assert_no_token(&o, &dir);
 }
+
+// ---- Mapping (`--map`), `check` and `map --init` ----
+
+fn real_export(name: &str) -> String {
+    testdata(&format!("conformance/real-exports/{name}"))
+}
+
+/// `batch` with `--map`; the bodies' rows parsed back, and the manifest.
+fn mapped_batch(
+    input: &str,
+    map: &str,
+    name: &str,
+    extra: &[&str],
+) -> (
+    serde_json::Value,
+    Vec<serde_json::Map<String, serde_json::Value>>,
+    String,
+) {
+    let dir = temp_dir(name);
+    let out = dir.join("out");
+    let mut args = vec!["--map", map];
+    args.extend_from_slice(extra);
+    let o = batch(input, out.to_str().unwrap(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (manifest, rows) = batch_rows(&out);
+    let rejects = std::fs::read_to_string(out.join("rejects.csv")).unwrap();
+    (manifest, rows, rejects)
+}
+
+fn field<'a>(row: &'a serde_json::Map<String, serde_json::Value>, name: &str) -> &'a str {
+    row.get(name)
+        .and_then(|v| v.as_str())
+        .unwrap_or_else(|| panic!("no field {name} in {row:?}"))
+}
+
+#[test]
+fn mailchimp_export_mapped_onto_fields() {
+    let map = testdata("maps/mailchimp.toml");
+    let (manifest, rows, rejects) = mapped_batch(
+        &real_export("mailchimp-audience-unsubscribed-export.csv"),
+        &map,
+        "map-mailchimp",
+        &["--key-fields", "Email", "--action", "update or add"],
+    );
+    assert_eq!(rows.len(), 5);
+    let keys: Vec<&str> = rows[0].keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "Email",
+            "FirstName",
+            "LastName",
+            "Rating",
+            "OptinTime",
+            "ConfirmTime",
+            "UnsubscribedAt",
+            "Tags",
+            "Source"
+        ]
+    );
+    // ` Lorem ` and ` Ipsum ` lose their spaces; the quotes in TAGS stay.
+    assert_eq!(field(&rows[2], "FirstName"), "Lorem");
+    assert_eq!(field(&rows[2], "LastName"), "Ipsum");
+    assert_eq!(field(&rows[1], "Tags"), "\"Lorem Editors\"");
+    assert_eq!(field(&rows[0], "OptinTime"), "2018-02-12 10:54:27");
+    assert!(rows.iter().all(|r| field(r, "Source") == "mailchimp"));
+    assert_eq!(rejects.lines().count(), 1);
+    // The manifest says how the folder was made.
+    let m = &manifest["mapping"];
+    assert_eq!(m["file"], map.as_str());
+    let hash = blake3::hash(&std::fs::read(&map).unwrap())
+        .to_hex()
+        .to_string();
+    assert_eq!(m["blake3"], hash.as_str());
+    assert_eq!(m["unmapped"], "drop");
+    assert_eq!(m["timezone"], "Europe/Amsterdam");
+}
+
+#[test]
+fn shopify_customers_fill_down_by_email() {
+    let (_, rows, rejects) = mapped_batch(
+        &real_export("shopify-customers-import-crlf-continuation-rows.csv"),
+        &testdata("maps/shopify-customers.toml"),
+        "map-shopify-customers",
+        &["--key-fields", "Email", "--action", "update or add"],
+    );
+    assert_eq!(rejects.lines().count(), 1, "{rejects}");
+    let got: Vec<[&str; 5]> = rows
+        .iter()
+        .map(|r| {
+            [
+                field(r, "Email"),
+                field(r, "FirstName"),
+                field(r, "LastName"),
+                field(r, "Newsletter"),
+                field(r, "Metafields.Key"),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ["john.doe@acme.com", "John", "Doe", "yes", "vip_status"],
+            ["john.doe@acme.com", "John", "Doe", "yes", "email_list"],
+            ["john.doe@acme.com", "John", "Doe", "yes", "corporate"],
+            [
+                "jane.doe@acme.com",
+                "Jane",
+                "Doe",
+                "no",
+                "frequent_returner"
+            ],
+        ]
+    );
+    assert_eq!(field(&rows[3], "City"), "Montreal");
+}
+
+#[test]
+fn shopify_orders_fill_down_by_order_and_convert_offsets() {
+    let (_, rows, rejects) = mapped_batch(
+        &real_export("shopify-orders-import-multirow.csv"),
+        &testdata("maps/shopify-orders.toml"),
+        "map-shopify-orders",
+        &["--key-fields", "Email", "--action", "update or add"],
+    );
+    assert_eq!(rejects.lines().count(), 1, "{rejects}");
+    let got: Vec<[&str; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                field(r, "Lines.Order"),
+                field(r, "Lines.Currency"),
+                field(r, "Lines.ProcessedAt"),
+                field(r, "Newsletter"),
+                field(r, "Lines.Quantity"),
+                field(r, "Lines.Price"),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            // 15:51:23 -08:00 is 00:51:23 the next day in Amsterdam (CET).
+            ["#MA-1097", "USD", "2018-01-05 00:51:23", "yes", "2", "10"],
+            ["#MA-1097", "USD", "2018-01-05 00:51:23", "yes", "3", "20"],
+            ["#MA-1097", "USD", "2018-01-05 00:51:23", "yes", "", ""],
+            ["#MA-1098", "USD", "2018-01-19 21:54:41", "no", "1", "30"],
+        ]
+    );
+    assert_eq!(field(&rows[1], "Lines.FinancialStatus"), "paid");
+    assert_eq!(field(&rows[3], "Lines.FinancialStatus"), "refunded");
+}
+
+#[test]
+fn ghost_members_mapped_with_rfc3339_dates() {
+    let (_, rows, rejects) = mapped_batch(
+        &real_export("ghost_member-csv-export.csv"),
+        &testdata("maps/ghost.toml"),
+        "map-ghost",
+        &["--key-fields", "Email", "--action", "update or add"],
+    );
+    assert_eq!(rejects.lines().count(), 1, "{rejects}");
+    assert_eq!(rows.len(), 2);
+    assert!(!rows[0].contains_key("note"));
+    assert_eq!(field(&rows[0], "Created"), "2022-10-18 08:34:08");
+    assert_eq!(field(&rows[1], "Created"), "2022-10-18 09:31:57");
+    assert_eq!(field(&rows[0], "Newsletter"), "yes");
+    assert_eq!(field(&rows[1], "Newsletter"), "no");
+    assert_eq!(field(&rows[0], "Complimentary"), "true");
+    assert_eq!(field(&rows[1], "Complimentary"), "");
+    assert_eq!(field(&rows[1], "Tier"), "This is a Premium Tier");
+}
+
+#[test]
+fn mapped_csv_ndjson_and_json_array_give_identical_bodies() {
+    let dir = temp_dir("map-formats");
+    let map = testdata("maps/orders.toml");
+    let mut outputs = Vec::new();
+    for (input, threads) in [
+        ("mapped-orders.csv", "1"),
+        ("mapped-orders.csv", "2"),
+        ("mapped-orders.ndjson", "1"),
+        ("mapped-orders.ndjson", "3"),
+        ("mapped-orders.json", "1"),
+        ("mapped-orders.json", "2"),
+    ] {
+        let out = dir.join(format!("{input}-{threads}"));
+        let o = batch(
+            &testdata(input),
+            out.to_str().unwrap(),
+            &["--map", &map, "--name", "orders", "--threads", threads],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let bodies = bodies(&out);
+        let rejects = std::fs::read_to_string(out.join("rejects.csv")).unwrap();
+        let reasons: Vec<String> = csv::Reader::from_reader(rejects.as_bytes())
+            .records()
+            .map(|r| r.unwrap()[1].to_string())
+            .collect();
+        outputs.push((bodies, reasons));
+    }
+    for o in &outputs[1..] {
+        assert_eq!(o, &outputs[0]);
+    }
+    let (_, rows) = batch_rows(&dir.join("mapped-orders.json-1"));
+    assert_eq!(field(&rows[1], "Orders.Price"), "1299.00");
+    assert_eq!(field(&rows[2], "Since"), "2019-12-31");
+    assert_eq!(field(&rows[2], "Orders.sku"), "C-3");
+    assert_eq!(
+        outputs[0].1,
+        [r#"Since "31-02-2019" is not a date in format %d-%m-%Y"#]
+    );
+}
+
+#[test]
+fn mapping_mistakes_stop_before_any_output() {
+    let dir = temp_dir("map-mistakes");
+    let input = testdata("mapped-orders.csv");
+    for (text, want) in [
+        (
+            "[columns]\n\"Sinds\" = { field = \"Since\", type = \"dat\" }\n",
+            ":2: \"Sinds\": unknown type \"dat\"; known: text, email,",
+        ),
+        (
+            "[columns]\n\"Email Adress\" = \"Email\"\n",
+            ":2: \"Email Adress\": no such column in the input",
+        ),
+        (
+            "[columns]\n\"Naam\" = \"Email\"\n\"Email Address\" = \"Email\"\n",
+            ":3: \"Email Address\": maps onto field \"Email\", as \"Naam\" on line 2 does",
+        ),
+    ] {
+        let map = dir.join("map.toml");
+        std::fs::write(&map, text).unwrap();
+        let out = dir.join("out");
+        let o = batch(
+            &input,
+            out.to_str().unwrap(),
+            &["--map", map.to_str().unwrap()],
+        );
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        let first = err.lines().next().unwrap();
+        assert!(
+            first.starts_with(&format!("copernica-import: {}{want}", map.display())),
+            "{err}"
+        );
+        assert!(err.lines().nth(1).unwrap().starts_with("  hint: "), "{err}");
+        assert!(!out.exists());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only map.toml");
+    }
+    // JSON columns are known only at the end: still nothing is left behind.
+    let map = dir.join("map.toml");
+    std::fs::write(&map, "[columns]\n\"Nmae\" = \"Name\"\n").unwrap();
+    let out = dir.join("out");
+    let o = batch(
+        &testdata("mapped-orders.ndjson"),
+        out.to_str().unwrap(),
+        &["--map", map.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(":2: \"Nmae\": no such column in the input"));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+}
+
+#[test]
+fn strict_exits_1_on_mapping_rejects() {
+    let dir = temp_dir("map-strict");
+    let out = dir.join("out");
+    let o = batch(
+        &testdata("mapped-orders.csv"),
+        out.to_str().unwrap(),
+        &["--map", &testdata("maps/orders.toml"), "--strict"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(out.join("manifest.json").exists());
+}
+
+#[test]
+fn convert_with_a_mapping() {
+    let o = run(&[
+        "convert",
+        &testdata("mapped-orders.json"),
+        "--map",
+        &testdata("maps/orders.toml"),
+        "--to",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "Email,Name,Since,Orders.sku,Orders.Price,Orders.Quantity\r\n\
+         ann@example.com,Ann,2012-06-05,A-1,12.50,2\r\n\
+         ann@example.com,Ann,2012-06-05,B-2,1299.00,1\r\n\
+         bo@example.com,Bo,2019-12-31,C-3,0.99,10\r\n"
+    );
+    assert!(
+        stderr(&o).contains("line 31: Since \"31-02-2019\" is not a date"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "convert",
+        &testdata("mapped-orders.csv"),
+        "--map",
+        &testdata("maps/orders.toml"),
+    ]);
+    let rows = ndjson(&stdout(&o));
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1]["Orders.Price"], "1299.00");
+}
+
+#[test]
+fn check_reports_fields_rejects_and_bodies() {
+    let map = testdata("maps/orders.toml");
+    let input = testdata("mapped-orders.csv");
+    let o = run(&[
+        "check",
+        &input,
+        "--map",
+        &map,
+        "--key-fields",
+        "Email",
+        "--action",
+        "update or add",
+        "--max-bytes",
+        "600",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["rows"], 4);
+    assert_eq!(r["rejected"], 1);
+    assert_eq!(r["sent"], 3);
+    assert_eq!(r["profiles"], 2);
+    assert_eq!(r["bodies"], 2);
+    assert_eq!(r["rejects"][0]["line"], 5);
+    let since = r["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "Since")
+        .unwrap();
+    assert_eq!(since["source"], "Sinds");
+    assert_eq!(since["type"], "date");
+    assert_eq!(
+        (since["fine"].as_u64(), since["normalized"].as_u64()),
+        (Some(0), Some(3))
+    );
+    assert_eq!(since["rejected"], 1);
+    assert_eq!(since["examples"]["normalized"][0]["from"], "05-06-2012");
+    assert_eq!(since["examples"]["normalized"][0]["to"], "2012-06-05");
+    assert_eq!(
+        since["examples"]["rejected"][0]["expected"],
+        "is not a date in format %d-%m-%Y"
+    );
+    // It writes nothing, and batch agrees on the body count.
+    let dir = temp_dir("check-agrees");
+    let out = dir.join("out");
+    let b = batch(
+        &input,
+        out.to_str().unwrap(),
+        &[
+            "--map",
+            &map,
+            "--key-fields",
+            "Email",
+            "--action",
+            "update or add",
+            "--max-bytes",
+            "600",
+        ],
+    );
+    assert!(b.status.success());
+    let (manifest, _) = batch_rows(&out);
+    assert_eq!(manifest["totals"]["batches"], 2);
+
+    // Text for people; exit 0 when nothing would be rejected.
+    let o = run(&["check", &testdata("contacts-orders.csv")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("  Email: text\n    fine 7, normalized 0, rejected 0, empty 0\n"),
+        "{text}"
+    );
+    assert!(text.contains("rows:       7\n"), "{text}");
+    assert!(
+        text.contains("bodies:     1 (--max-bytes 5MiB)\n"),
+        "{text}"
+    );
+    // Unusable input: exit 2.
+    let o = run(&["check", &testdata("duplicate-header.csv")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("copernica-import: "),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn map_init_names_every_column_and_hints_types() {
+    let o = run(&["map", "--init", &testdata("mapped-orders.csv")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("\"Email Address\"    = \"Email Address\"\n"),
+        "{text}"
+    );
+    assert!(text.contains("\"Sinds\"            = \"Sinds\"  # looks like a day-first date: { field = \"Sinds\", type = \"date\", format = \"%d-%m-%Y\" } (3 of 4 first values fit)"), "{text}");
+    assert!(text.contains("# looks like a decimal-comma number: { field = \"line_items.price\", type = \"float\", decimal = \",\", thousands = \".\" }"), "{text}");
+    // The starter file is a valid identity mapping: batch with it equals batch without.
+    let dir = temp_dir("map-init");
+    let map = dir.join("map.toml");
+    std::fs::write(&map, &text).unwrap();
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    let input = testdata("contacts-orders.csv");
+    let o = run(&["map", "--init", &input]);
+    std::fs::write(&map, stdout(&o)).unwrap();
+    assert!(batch(
+        &input,
+        a.to_str().unwrap(),
+        &["--map", map.to_str().unwrap(), "--name", "x"]
+    )
+    .status
+    .success());
+    assert!(batch(&input, b.to_str().unwrap(), &["--name", "x"])
+        .status
+        .success());
+    assert_eq!(bodies(&a), bodies(&b));
+}

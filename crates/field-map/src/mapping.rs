@@ -128,7 +128,7 @@ pub struct ColumnMap {
 /// "Amount" = { field = "Orders.Total", type = "float", decimal = "," }
 /// "#, "map.toml")?;
 /// assert_eq!(m.columns().len(), 3);
-/// assert_eq!(m.columns()[0].source, Source::Name("Amount".into()));
+/// assert_eq!(m.columns()[0].source, Source::Name("Email Address".into()));
 ///
 /// let err = Mapping::parse("[columns]\n\"Order date\" = { type = \"dat\" }\n", "map.toml")
 ///     .unwrap_err();
@@ -321,6 +321,7 @@ impl Mapping {
             };
             m.columns.push(column);
         }
+        m.columns.sort_by_key(|c| c.line);
         for (key, value) in raw.collections {
             let line = line_of(key.span().start);
             let name = key.get_ref();
@@ -393,7 +394,7 @@ impl Mapping {
         &self.file
     }
 
-    /// The `[columns]` entries, ordered by key.
+    /// The `[columns]` entries, in file order.
     pub fn columns(&self) -> &[ColumnMap] {
         &self.columns
     }
