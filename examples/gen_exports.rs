@@ -1,7 +1,8 @@
 //! Writes deterministic, realistic exports for benchmarks: contacts with
 //! 1 to 4 orders each; 1 note in 10 quoted, with commas, doubled quotes, a
 //! newline and non-ASCII text. The same profiles as UTF-8 CSV (a row per
-//! order), windows-1252 CSV with semicolons, NDJSON and a JSON array.
+//! order), windows-1252 CSV with semicolons, decimal commas and day-first
+//! dates (as a Dutch Excel saves it), NDJSON and a JSON array.
 //!
 //! cargo run --release --example gen_exports -- OUT_PREFIX SIZE_MB [csv]
 //!
@@ -63,6 +64,7 @@ struct Order {
     id: String,
     date: String,
     total: String,
+    quantity: u64,
     status: &'static str,
     note: Option<&'static str>,
 }
@@ -89,7 +91,7 @@ fn main() -> std::io::Result<()> {
     let mut cp = file("cp1252.csv")?;
     let mut nd = file("ndjson")?;
     let mut arr = file("json")?;
-    let header = "Email,FirstName,LastName,City,Newsletter,Order.OrderID,Order.Date,Order.Total,Order.Status,Order.Note\n";
+    let header = "Email,FirstName,LastName,City,Newsletter,Order.OrderID,Order.Date,Order.Total,Order.Quantity,Order.Status,Order.Note\n";
     csv.write_all(header.as_bytes())?;
     cp.write_all(header.replace(',', ";").as_bytes())?;
     arr.write_all(b"[\n")?;
@@ -112,6 +114,7 @@ fn main() -> std::io::Result<()> {
                     id: format!("A-{order_no}"),
                     date: format!("2026-{:02}-{:02}", 1 + rng.next() % 12, 1 + rng.next() % 28),
                     total: format!("{}.{:02}", rng.next() % 500, rng.next() % 100),
+                    quantity: 1 + rng.next() % 5,
                     status: rng.pick(STATUS),
                     note: (rng.next() % 10 == 0).then(|| rng.pick(NOTES)),
                 }
@@ -124,11 +127,14 @@ fn main() -> std::io::Result<()> {
                     .note
                     .map(|n| format!("\"{}\"", n.replace('"', "\"\"")))
                     .unwrap_or_default();
-                let total = if delim == ';' {
-                    o.total.replace('.', ",")
+                let (total, date) = if delim == ';' {
+                    let (y, md) = o.date.split_at(4);
+                    let (m, d) = (&md[1..3], &md[4..6]);
+                    (o.total.replace('.', ","), format!("{d}-{m}-{y}"))
                 } else {
-                    o.total.clone()
+                    (o.total.clone(), o.date.clone())
                 };
+                let quantity = o.quantity.to_string();
                 let f = [
                     email.as_str(),
                     first,
@@ -136,8 +142,9 @@ fn main() -> std::io::Result<()> {
                     city,
                     newsletter,
                     &o.id,
-                    &o.date,
+                    &date,
                     &total,
+                    &quantity,
                     o.status,
                     &note,
                 ];
@@ -161,8 +168,8 @@ fn main() -> std::io::Result<()> {
                     .map(|n| format!(",\"Note\":{}", serde_json::to_string(n).unwrap()))
                     .unwrap_or_default();
                 format!(
-                    "{{\"OrderID\":\"{}\",\"Date\":\"{}\",\"Total\":{},\"Status\":\"{}\"{note}}}",
-                    o.id, o.date, o.total, o.status
+                    "{{\"OrderID\":\"{}\",\"Date\":\"{}\",\"Total\":{},\"Quantity\":{},\"Status\":\"{}\"{note}}}",
+                    o.id, o.date, o.total, o.quantity, o.status
                 )
             })
             .collect();

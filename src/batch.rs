@@ -36,7 +36,7 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
     let mapping = fields::load(&args.fields)?;
     let (rdr, mut progress) = open_with_progress(&args.input, args.batching.threads)?;
     let mut mapper = match &mapping {
-        Some(m) => Some(m.mapper(&rdr, &params.key_fields)?),
+        Some(m) => Some(m.mapper(&rdr, &params.key_fields, false)?),
         None => None,
     };
     // A CSV header names every column up front; JSON columns appear as rows do.

@@ -93,7 +93,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, Fail> {
         blake3: String::new(),
     });
     let (rdr, mut progress) = open_with_progress(&args.input, args.batching.threads)?;
-    let mut mapper = loaded.mapper(&rdr, &params.key_fields)?;
+    let mut mapper = loaded.mapper(&rdr, &params.key_fields, true)?;
     let known = (rdr.info().format == profile_rows::Format::Csv).then_some(mapper.columns());
     params.validate(known).map_err(|e| {
         Fail::usage(

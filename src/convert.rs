@@ -92,7 +92,7 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
         None => None,
     };
     let mut mapper = match &mapping {
-        Some(m) => Some(m.mapper(&rdr, &[])?),
+        Some(m) => Some(m.mapper(&rdr, &[], false)?),
         None => None,
     };
     let mut counts = (0, 0);

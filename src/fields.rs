@@ -50,9 +50,16 @@ pub fn load(args: &FieldArgs) -> Result<Option<LoadedMapping>, Fail> {
 impl LoadedMapping {
     /// A mapper for the input's columns so far. With a CSV header every
     /// column is known, so what the mapping names must be there now.
-    pub fn mapper(&self, rdr: &RowReader, key_fields: &[String]) -> Result<Mapper, Fail> {
+    /// `stats`: count every field's values (for `check`).
+    pub fn mapper(
+        &self,
+        rdr: &RowReader,
+        key_fields: &[String],
+        stats: bool,
+    ) -> Result<Mapper, Fail> {
         let mapper = MapperBuilder::new(&self.mapping)
             .key_fields(key_fields)
+            .stats(stats)
             .build(rdr.columns())
             .map_err(mapping_fail)?;
         if rdr.info().format == profile_rows::Format::Csv {

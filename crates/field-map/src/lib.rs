@@ -73,6 +73,7 @@
 mod error;
 mod mapper;
 mod mapping;
+mod simple_format;
 mod types;
 
 pub use crate::error::{MappingError, RowError, ValueError};

@@ -19,10 +19,14 @@ use profile_rows::{split_dotted, Columns, Row, RowView};
 
 use crate::error::{MappingError, RowError, ValueError};
 use crate::mapping::{Mapping, Source, Trim, Unmapped};
+use crate::simple_format::SimpleFormat;
 use crate::types::{Checked, FieldType, TypeRule};
 
 /// Examples kept per kind of outcome in [`FieldStats`].
 const EXAMPLES: usize = 3;
+
+/// Rows built without first trying to lend them, after one that could not be.
+const LEND_RETRY: u32 = 32;
 
 /// What became of one output field's values so far.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -78,6 +82,7 @@ pub struct FieldStats {
 pub struct MapperBuilder<'m> {
     mapping: &'m Mapping,
     key_fields: Vec<String>,
+    stats: bool,
 }
 
 impl<'m> MapperBuilder<'m> {
@@ -86,7 +91,17 @@ impl<'m> MapperBuilder<'m> {
         MapperBuilder {
             mapping,
             key_fields: Vec::new(),
+            stats: true,
         }
+    }
+
+    /// Whether to count what becomes of each field's values for
+    /// [`Mapper::stats`] (default: yes). Counting every value costs a
+    /// little per field; a run that never reads the counts can turn it
+    /// off. Rejected values are counted either way.
+    pub fn stats(&mut self, yes: bool) -> &mut MapperBuilder<'m> {
+        self.stats = yes;
+        self
     }
 
     /// The import's key fields (names after mapping): with the default
@@ -129,6 +144,8 @@ impl<'m> MapperBuilder<'m> {
                     Some(TypeRule {
                         ty,
                         format: rules.format.clone(),
+                        simple: rules.format.as_deref().and_then(SimpleFormat::compile),
+                        iso_format: matches!(rules.format.as_deref(), Some("%Y-%m-%d" | "%F")),
                         decimal: rules.decimal.map_or(b'.', |d| d as u8),
                         thousands: rules.thousands.map(|t| t as u8),
                         options: rules.options.clone(),
@@ -173,6 +190,9 @@ impl<'m> MapperBuilder<'m> {
             fill_by_name: m.options.fill_down_by.clone(),
             fill_lines: (m.options_lines.fill_down, m.options_lines.fill_down_by),
             targets: Vec::new(),
+            ruled: Vec::new(),
+            count: self.stats,
+            lend_skip: 0,
             identity: true,
             out: Columns::new(),
             fields: Vec::new(),
@@ -241,7 +261,19 @@ struct Fill {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Target {
     Drop,
-    Keep(usize),
+    /// Sent as it comes: no trimming, replacing or type to check.
+    Plain(usize),
+    /// Prepared or checked by its field's rules.
+    Ruled(usize),
+}
+
+impl Target {
+    fn out(self) -> Option<usize> {
+        match self {
+            Target::Drop => None,
+            Target::Plain(out) | Target::Ruled(out) => Some(out),
+        }
+    }
 }
 
 /// Where a mapped field's value lies.
@@ -251,6 +283,8 @@ struct FieldRef {
     start: usize,
     end: usize,
     in_scratch: bool,
+    /// Not the input's value as it came (trimmed, replaced, filled).
+    changed: bool,
     /// The input field it came from (`usize::MAX`: added).
     src: usize,
 }
@@ -284,6 +318,12 @@ pub struct Mapper {
 
     /// Per input column id.
     targets: Vec<Target>,
+    /// The input column ids whose target is `Ruled`.
+    ruled: Vec<usize>,
+    /// Whether values are counted for [`Mapper::stats`].
+    count: bool,
+    /// Rows left before lending is tried again.
+    lend_skip: u32,
     /// Every input column so far is kept as the output column of its own id.
     identity: bool,
     out: Columns,
@@ -476,10 +516,17 @@ impl Mapper {
                             format!("maps onto field {field:?}, which another column or constant already fills"),
                         ));
                     }
-                    Target::Keep(self.add_field(&field, spec, name.to_string()))
+                    let out = self.add_field(&field, spec, name.to_string());
+                    let s = &self.fields[out].spec;
+                    if s.rule.is_some() || s.trim || s.lowercase || !s.values.is_empty() {
+                        self.ruled.push(id);
+                        Target::Ruled(out)
+                    } else {
+                        Target::Plain(out)
+                    }
                 }
             };
-            self.identity &= target == Target::Keep(id);
+            self.identity &= target.out() == Some(id);
             self.targets.push(target);
         }
         Ok(())
@@ -527,25 +574,68 @@ impl Mapper {
         self.scratch.clear();
         self.refs.clear();
         self.errors.clear();
-        let mut whole = row.is_positional() && self.identity && self.constants.is_empty();
+        let lend = row.is_positional()
+            && self.identity
+            && self.constants.is_empty()
+            && self.fill.is_empty();
+        // Rows of one export tend to be alike: after a row that could not
+        // be lent, the next ones are built without trying first.
+        let try_lend = lend && self.lend_skip == 0;
+        self.lend_skip = self.lend_skip.saturating_sub(1);
+        if try_lend && self.lends(row) {
+            return Ok(MappedRow {
+                row,
+                scratch: &self.scratch,
+                refs: &self.refs,
+                whole: true,
+                columns: &self.out,
+            });
+        }
+        if try_lend {
+            self.lend_skip = LEND_RETRY;
+        }
+        let mut whole = lend;
         let text = row.text();
+        // Without fill-down each value is settled as it is met; with it,
+        // after the rows above have filled the empty ones.
+        let settle_now = self.fill.is_empty();
         let mut start = 0;
         for (i, &end) in row.ends().iter().enumerate() {
             let (s, e) = (start, end);
             start = end;
-            let out = match self.targets[row.column(i)] {
+            let (out, ruled) = match self.targets[row.column(i)] {
                 Target::Drop => {
                     whole = false;
                     continue;
                 }
-                Target::Keep(out) => out,
+                Target::Plain(out) => (out, false),
+                Target::Ruled(out) => (out, true),
             };
+            if !ruled && settle_now {
+                self.refs.push(FieldRef {
+                    out,
+                    start: s,
+                    end: e,
+                    in_scratch: false,
+                    changed: false,
+                    src: i,
+                });
+                if self.count {
+                    count_plain(&mut self.fields[out].stats, &text[s..e]);
+                }
+                continue;
+            }
             let r = prepare(&self.fields[out].spec, text, s, e, &mut self.scratch);
-            whole &= !r.in_scratch && r.start == s && r.end == e;
             self.refs.push(FieldRef { out, src: i, ..r });
+            if settle_now {
+                whole &= self.settle(self.refs.len() - 1, row);
+            }
         }
-        if !self.fill.is_empty() {
-            whole &= !self.fill_down(row);
+        if !settle_now {
+            self.fill_down(row);
+            for i in 0..self.refs.len() {
+                whole &= self.settle(i, row);
+            }
         }
         for (out, value) in &self.constants {
             let start = self.scratch.len();
@@ -555,71 +645,11 @@ impl Mapper {
                 start,
                 end: self.scratch.len(),
                 in_scratch: true,
+                changed: false,
                 src: usize::MAX,
             });
-        }
-        // Types, and what became of each value.
-        for r in self.refs.iter_mut() {
-            let field = &mut self.fields[r.out];
-            let value = if r.in_scratch {
-                &self.scratch[r.start..r.end]
-            } else {
-                &text[r.start..r.end]
-            };
-            let stats = &mut field.stats;
-            if value.is_empty() {
-                stats.empty += 1;
-                continue;
-            }
-            let changed = r.src == usize::MAX
-                || r.in_scratch
-                || row.get(r.src).is_some_and(|v| v.len() != r.end - r.start);
-            let checked = match &field.spec.rule {
-                None => Ok(Checked::Fine),
-                Some(rule) => {
-                    self.tmp.clear();
-                    rule.check(value, &mut self.tmp)
-                }
-            };
-            match checked {
-                Ok(Checked::Fine) if !changed || r.src == usize::MAX => {
-                    stats.fine += 1;
-                    if stats.fine_examples.len() < EXAMPLES {
-                        stats.fine_examples.push(value.to_string());
-                    }
-                }
-                Ok(Checked::Fine) => {
-                    stats.normalized += 1;
-                    if stats.normalized_examples.len() < EXAMPLES {
-                        let read = row.get(r.src).unwrap_or("").to_string();
-                        stats.normalized_examples.push((read, value.to_string()));
-                    }
-                }
-                Ok(Checked::Normalized) => {
-                    whole = false;
-                    stats.normalized += 1;
-                    if stats.normalized_examples.len() < EXAMPLES {
-                        let read = row.get(r.src).unwrap_or("").to_string();
-                        stats.normalized_examples.push((read, self.tmp.clone()));
-                    }
-                    r.start = self.scratch.len();
-                    self.scratch.push_str(&self.tmp);
-                    r.end = self.scratch.len();
-                    r.in_scratch = true;
-                }
-                Err(expected) => {
-                    stats.rejected += 1;
-                    if stats.rejected_examples.len() < EXAMPLES {
-                        stats
-                            .rejected_examples
-                            .push((value.to_string(), expected.clone()));
-                    }
-                    self.errors.push(ValueError {
-                        field: self.out.name(r.out).to_string(),
-                        value: value.to_string(),
-                        expected,
-                    });
-                }
+            if self.count {
+                count_plain(&mut self.fields[*out].stats, value);
             }
         }
         if !self.errors.is_empty() {
@@ -638,11 +668,126 @@ impl Mapper {
         })
     }
 
-    /// Fills empty fill-down fields from the rows above; true when any
-    /// field was filled or added.
-    fn fill_down(&mut self, row: &Row) -> bool {
+    /// Whether the positional `row`, every column kept in place, can be
+    /// lent as it is: no ruled value changes or is refused. Counts its
+    /// values when it can; when it cannot, nothing is counted yet.
+    fn lends(&mut self, row: &Row) -> bool {
+        for &i in &self.ruled {
+            let Some(value) = row.get(i) else { continue };
+            let field = &self.fields[i];
+            let spec = &field.spec;
+            if value.is_empty() {
+                continue;
+            }
+            if spec.trim && value.trim() != value {
+                return false;
+            }
+            if spec.lowercase && value.chars().any(char::is_uppercase) {
+                return false;
+            }
+            if spec.values.iter().any(|(from, _)| from == value) {
+                return false;
+            }
+            if let Some(rule) = &spec.rule {
+                self.tmp.clear();
+                if rule.check(value, &mut self.tmp) != Ok(Checked::Fine) {
+                    return false;
+                }
+            }
+        }
+        if self.count {
+            for (i, value) in row.iter().enumerate() {
+                count_plain(&mut self.fields[i].stats, value);
+            }
+        }
+        true
+    }
+
+    /// Checks the value of `refs[i]` by its field's type, rewriting it into
+    /// the scratch buffer when it changes, and counts what became of it.
+    /// True when the value is the input's own, unchanged.
+    #[inline]
+    fn settle(&mut self, i: usize, row: &Row) -> bool {
+        let r = &mut self.refs[i];
+        let field = &mut self.fields[r.out];
+        let value = if r.in_scratch {
+            &self.scratch[r.start..r.end]
+        } else {
+            &row.text()[r.start..r.end]
+        };
+        let stats = &mut field.stats;
+        let count = self.count;
+        if value.is_empty() {
+            stats.empty += u64::from(count);
+            return !r.changed;
+        }
+        let Some(rule) = &field.spec.rule else {
+            if !r.changed {
+                if count {
+                    count_plain(stats, value);
+                }
+                return true;
+            }
+            if !count {
+                return false;
+            }
+            stats.normalized += 1;
+            if stats.normalized_examples.len() < EXAMPLES {
+                let read = row.get(r.src).unwrap_or("").to_string();
+                stats.normalized_examples.push((read, value.to_string()));
+            }
+            return false;
+        };
+        self.tmp.clear();
+        match rule.check(value, &mut self.tmp) {
+            Ok(Checked::Fine) if !r.changed => {
+                if count {
+                    count_plain(stats, value);
+                }
+                true
+            }
+            Ok(Checked::Fine) if !count => false,
+            Ok(Checked::Fine) => {
+                stats.normalized += 1;
+                if stats.normalized_examples.len() < EXAMPLES {
+                    let read = row.get(r.src).unwrap_or("").to_string();
+                    stats.normalized_examples.push((read, value.to_string()));
+                }
+                false
+            }
+            Ok(Checked::Normalized) => {
+                stats.normalized += u64::from(count);
+                if count && stats.normalized_examples.len() < EXAMPLES {
+                    let read = row.get(r.src).unwrap_or("").to_string();
+                    stats.normalized_examples.push((read, self.tmp.clone()));
+                }
+                r.start = self.scratch.len();
+                self.scratch.push_str(&self.tmp);
+                r.end = self.scratch.len();
+                r.in_scratch = true;
+                r.changed = true;
+                false
+            }
+            Err(expected) => {
+                stats.rejected += 1;
+                if stats.rejected_examples.len() < EXAMPLES {
+                    stats
+                        .rejected_examples
+                        .push((value.to_string(), expected.clone()));
+                }
+                self.errors.push(ValueError {
+                    field: self.out.name(r.out).to_string(),
+                    value: value.to_string(),
+                    expected,
+                });
+                false
+            }
+        }
+    }
+
+    /// Fills empty fill-down fields from the rows above.
+    fn fill_down(&mut self, row: &Row) {
         let text = row.text();
-        let mut filled = false;
         // The value of the fill-down-by field, itself filled first if listed.
         if let Some(by) = self.fill_by {
             self.by_now.clear();
@@ -687,25 +832,37 @@ impl Mapper {
                         start,
                         end: self.scratch.len(),
                         in_scratch: true,
+                        changed: true,
                         src: at.map_or(usize::MAX, |i| self.refs[i].src),
                     };
                     match at {
                         Some(i) => self.refs[i] = r,
                         None => self.refs.push(r),
                     }
-                    filled = true;
                 }
             }
         }
-        filled
+    }
+}
+
+/// Counts a value sent as it came.
+#[inline]
+fn count_plain(stats: &mut FieldStats, value: &str) {
+    if value.is_empty() {
+        stats.empty += 1;
+    } else {
+        stats.fine += 1;
+        if stats.fine_examples.len() < EXAMPLES {
+            stats.fine_examples.push(value.to_string());
+        }
     }
 }
 
 /// Trims, lower-cases and replaces one value (`text[s..e]`) as `spec` says.
 /// An unchanged or only trimmed value stays a slice of `text`; anything
 /// else is appended to `scratch`.
-fn prepare(spec: &Spec, text: &str, s: usize, e: usize, scratch: &mut String) -> FieldRef {
-    let (mut s, mut e) = (s, e);
+fn prepare(spec: &Spec, text: &str, s0: usize, e0: usize, scratch: &mut String) -> FieldRef {
+    let (mut s, mut e) = (s0, e0);
     if spec.trim {
         let v = &text[s..e];
         let t = v.trim_start();
@@ -717,6 +874,7 @@ fn prepare(spec: &Spec, text: &str, s: usize, e: usize, scratch: &mut String) ->
         start: s,
         end: e,
         in_scratch: false,
+        changed: (s, e) != (s0, e0),
         src: 0,
     };
     if !spec.lowercase && spec.values.is_empty() {
@@ -730,14 +888,14 @@ fn prepare(spec: &Spec, text: &str, s: usize, e: usize, scratch: &mut String) ->
     }
     let current = if lowered { &scratch[start..] } else { value };
     if let Some((_, to)) = spec.values.iter().find(|(from, _)| from == current) {
-        let to = to.clone();
         scratch.truncate(start);
-        scratch.push_str(&to);
+        scratch.push_str(to);
     } else if !lowered {
         return r;
     }
     r.start = start;
     r.end = scratch.len();
     r.in_scratch = true;
+    r.changed = true;
     r
 }

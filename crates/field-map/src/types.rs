@@ -13,6 +13,8 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::fmt::strtime;
 use jiff::tz::{Offset, TimeZone};
 
+use crate::simple_format::{Parts, SimpleFormat};
+
 /// A field type of a Copernica database.
 ///
 /// ```
@@ -133,6 +135,10 @@ pub(crate) enum Checked {
 pub(crate) struct TypeRule {
     pub ty: FieldType,
     pub format: Option<String>,
+    /// `format` compiled for the fast path, when it is a simple one.
+    pub simple: Option<SimpleFormat>,
+    /// `format` is `%Y-%m-%d` (or `%F`): a value in that form is its sent form.
+    pub iso_format: bool,
     pub decimal: u8,
     pub thousands: Option<u8>,
     pub options: Vec<String>,
@@ -272,15 +278,26 @@ impl TypeRule {
             };
         };
         let expected = || format!("is not a date in format {format}");
-        let date = strtime::parse(format, value)
-            .and_then(|t| t.to_date())
-            .map_err(|_| expected())?;
-        let start = out.len();
-        push_date(out, date).map_err(|()| expected())?;
-        if out[start..] == *value {
-            out.truncate(start);
+        // Already `YYYY-MM-DD` where the format is that: nothing to rewrite.
+        if self.iso_format && iso_date(value.as_bytes()).is_some() {
             return Ok(Checked::Fine);
         }
+        let fast = self.simple.as_ref().and_then(|f| f.parse(value));
+        let date = match fast {
+            Some(Parts {
+                year: Some(y),
+                month: Some(m),
+                day: Some(d),
+                ..
+            }) => Date::new(y, m, d).map_err(|_| expected())?,
+            _ => strtime::parse(format, value)
+                .and_then(|t| t.to_date())
+                .map_err(|_| expected())?,
+        };
+        if iso_date(value.as_bytes()) == Some(date) {
+            return Ok(Checked::Fine);
+        }
+        push_date(out, date).map_err(|()| expected())?;
         Ok(Checked::Normalized)
     }
 
@@ -300,29 +317,49 @@ impl TypeRule {
             }
             Some(format) => {
                 let expected = || format!("is not a datetime in format {format}");
-                let t = strtime::parse(format, value).map_err(|_| expected())?;
-                let dt = t.to_datetime().map_err(|_| expected())?;
-                match t.offset() {
-                    None => dt,
-                    Some(offset) => self.in_zone(offset, dt).ok_or_else(expected)?,
+                if let Some(dt) = self.simple_datetime(value) {
+                    dt.map_err(|()| expected())?
+                } else {
+                    let t = strtime::parse(format, value).map_err(|_| expected())?;
+                    let dt = t.to_datetime().map_err(|_| expected())?;
+                    match t.offset() {
+                        None => dt,
+                        Some(offset) => self.in_zone(offset, dt).ok_or_else(expected)?,
+                    }
                 }
             }
         };
         let start = out.len();
         let expected = || "is not a datetime with a year from 1 to 9999".to_string();
         push_date(out, civil.date()).map_err(|()| expected())?;
-        let _ = write!(
-            out,
-            " {:02}:{:02}:{:02}",
-            civil.hour(),
-            civil.minute(),
-            civil.second()
-        );
+        out.push(' ');
+        push2(out, civil.hour());
+        out.push(':');
+        push2(out, civil.minute());
+        out.push(':');
+        push2(out, civil.second());
         if out[start..] == *value {
             out.truncate(start);
             return Ok(Checked::Fine);
         }
         Ok(Checked::Normalized)
+    }
+
+    /// The fast path for a simple datetime format: `None` when it does not
+    /// apply (jiff decides), else the datetime or a mismatch.
+    fn simple_datetime(&self, value: &str) -> Option<Result<DateTime, ()>> {
+        let p = self.simple.as_ref()?.parse(value)?;
+        let (Some(y), Some(m), Some(d), Some(h)) = (p.year, p.month, p.day, p.hour) else {
+            return None;
+        };
+        if p.minute.is_none() && p.second.is_some() {
+            return None;
+        }
+        let time = Time::new(h, p.minute.unwrap_or(0), p.second.unwrap_or(0), 0);
+        Some(match (Date::new(y, m, d), time) {
+            (Ok(date), Ok(time)) => Ok(DateTime::from_parts(date, time)),
+            _ => Err(()),
+        })
     }
 
     /// The wall time in the rule's zone of `dt` at `offset`.
@@ -337,8 +374,21 @@ fn push_date(out: &mut String, d: Date) -> Result<(), ()> {
     if d.year() < 1 {
         return Err(());
     }
-    let _ = write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+    let y = d.year() as u16;
+    for div in [1000, 100, 10, 1] {
+        out.push(char::from(b'0' + (y / div % 10) as u8));
+    }
+    out.push('-');
+    push2(out, d.month());
+    out.push('-');
+    push2(out, d.day());
     Ok(())
+}
+
+/// Two digits, zero-padded.
+fn push2(out: &mut String, n: i8) {
+    out.push(char::from(b'0' + (n / 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 fn digits(b: &[u8]) -> Option<i32> {
