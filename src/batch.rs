@@ -35,7 +35,7 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
     let name = display_name(&args.input);
     let mapping = fields::load(&args.fields)?;
     let (rdr, mut progress) = open_with_progress(&args.input, args.batching.threads)?;
-    let mut mapper = match &mapping {
+    let mapper = match &mapping {
         Some(m) => Some(m.mapper(&rdr, &params.key_fields, false)?),
         None => None,
     };
@@ -67,7 +67,7 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
     let result = write_all(
         args,
         rdr,
-        mapper.as_mut(),
+        mapper,
         mapping.as_ref(),
         batcher,
         &tmp,
@@ -323,7 +323,7 @@ pub fn params(args: &BatchingArgs, database: u64, input: &str) -> Result<ImportP
 fn write_all(
     args: &BatchArgs,
     rdr: profile_rows::RowReader,
-    mapper: Option<&mut field_map::Mapper>,
+    mapper: Option<field_map::Mapper>,
     mapping: Option<&LoadedMapping>,
     mut batcher: Batcher,
     dir: &Path,
@@ -343,7 +343,7 @@ fn write_all(
         import_batches::Error::Params(e) => Fail::usage(e, None),
         other => Fail::usage(other, None),
     };
-    fields::each_row(
+    let _mapper = fields::each_row(
         rdr,
         args.batching.threads >= 2,
         mapper,

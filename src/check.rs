@@ -93,7 +93,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, Fail> {
         blake3: String::new(),
     });
     let (rdr, mut progress) = open_with_progress(&args.input, args.batching.threads)?;
-    let mut mapper = loaded.mapper(&rdr, &params.key_fields, true)?;
+    let mapper = loaded.mapper(&rdr, &params.key_fields, true)?;
     let known = (rdr.info().format == profile_rows::Format::Csv).then_some(mapper.columns());
     params.validate(known).map_err(|e| {
         Fail::usage(
@@ -116,10 +116,10 @@ pub fn run(args: &CheckArgs) -> Result<u8, Fail> {
     };
     let mut key_cols = Vec::new();
     let mut key = DefaultHasher::new();
-    fields::each_row(
+    let mapper = fields::each_row(
         rdr,
         args.batching.threads >= 2,
-        Some(&mut mapper),
+        Some(mapper),
         &mut progress,
         name,
         |row, columns| {
@@ -151,7 +151,8 @@ pub fn run(args: &CheckArgs) -> Result<u8, Fail> {
             }
             Ok(())
         },
-    )?;
+    )?
+    .expect("check always maps, so the mapper comes back");
     let summary = batcher
         .finish(&mut count)
         .map_err(|e| Fail::usage(e, None))?;

@@ -1,14 +1,14 @@
 //! `--map`: the mapping file loaded once, and every row of an input run
 //! through it on its way to a consumer (a batcher, a writer, a count).
 
-use field_map::{MapError, Mapper, MapperBuilder, Mapping, MappingError};
+use field_map::{Mapper, MapperBuilder, Mapping, MappingError};
 use profile_rows::{Columns, Row, RowReader, RowView};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::FieldArgs;
 use crate::fail::Fail;
 use crate::input::Progress;
-use crate::read_ahead::{self, Stop};
+use crate::read_ahead::{self, Item, Stop};
 
 /// A mapping file as loaded: parsed, and its content's hash for the manifest.
 pub struct LoadedMapping {
@@ -94,44 +94,38 @@ pub fn mapping_fail(e: MappingError) -> Fail {
 
 /// Calls `take(row, columns)` for every row that the reader and the mapper
 /// accept, in input order, and `reject(row as read, reason)` for the rest;
-/// `take` may reject a row too by returning its reason. Rows are read ahead
-/// on a second thread with `ahead`; mapping happens here, in order, so the
-/// result does not depend on it.
+/// `take` may reject a row too by returning its reason. Rows are read and
+/// mapped ahead on a second thread with `ahead`; mapping is sequential
+/// there too, so the result does not depend on it. Gives the mapper back.
 pub fn each_row(
     rdr: RowReader,
     ahead: bool,
-    mut mapper: Option<&mut Mapper>,
+    mapper: Option<Mapper>,
     progress: &mut Progress,
     name: &str,
     mut take: impl FnMut(&dyn RowView, &Columns) -> Result<Option<String>, Fail>,
     mut reject: impl FnMut(&Row, String) -> Result<(), Fail>,
-) -> Result<(), Fail> {
-    let each = read_ahead::each_row(rdr, ahead, |row, reader_reject, columns| {
-        if let Some(reason) = reader_reject {
-            return reject(row, reason.to_string());
-        }
-        progress.row();
-        let taken = match mapper.as_deref_mut() {
-            None => take(row, columns)?,
-            Some(m) => match m.map(row, columns) {
-                Ok(mapped) => take(&mapped, mapped.columns())?,
-                Err(MapError::Row(e)) => Some(e.to_string()),
-                Err(MapError::Mapping(e)) => return Err(mapping_fail(e)),
-            },
-        };
-        match taken {
-            Some(reason) => reject(row, reason),
-            None => Ok(()),
+) -> Result<Option<Mapper>, Fail> {
+    let each = read_ahead::each_row(rdr, mapper, ahead, |item| match item {
+        Item::Reject(row, reason) => reject(row, reason.to_string()),
+        Item::Row(row, source, columns) => {
+            progress.row();
+            match take(row, columns)? {
+                // The reason goes with the row as read.
+                Some(reason) => reject(source, reason),
+                None => Ok(()),
+            }
         }
     });
-    match each {
-        Ok(()) => {}
+    let mapper = match each {
+        Ok(m) => m,
         Err(Stop::Caller(fail)) => return Err(fail),
+        Err(Stop::Mapping(e)) => return Err(mapping_fail(e)),
         Err(Stop::Input(e)) => return Err(Fail::input(name, &e)),
-    }
+    };
     // JSON columns are known only now.
-    if let Some(m) = mapper {
+    if let Some(m) = &mapper {
         m.check_complete().map_err(mapping_fail)?;
     }
-    Ok(())
+    Ok(mapper)
 }

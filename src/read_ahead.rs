@@ -1,24 +1,38 @@
-//! Rows in input order, read on a second thread when asked: the reader
-//! parses the next chunk while the caller batches this one.
+//! Rows in input order, read, and mapped when there is a mapping, on a
+//! second thread when asked: the reader parses and maps the next chunk
+//! while the caller batches this one.
 //!
 //! Chunks of rows travel over a channel of one and come back to be refilled,
-//! so rows keep their grown buffers and reading allocates no more than it
-//! does on one thread. A chunk carries the names of columns that appeared in
-//! it (JSON input), and the caller's column table interns them in the same
-//! order, so column ids agree on both sides.
+//! so rows and their mapping buffers keep their grown capacity and reading
+//! allocates no more than it does on one thread. A chunk carries the names
+//! of columns that appeared in it (JSON input; the mapped names when there
+//! is a mapping), and the caller's column table interns them in the same
+//! order, so column ids agree on both sides. Mapping is sequential (fill-down
+//! depends on the rows above), so it happens on the reading thread, in order.
 
 use std::sync::mpsc;
 use std::thread;
 
-use profile_rows::{Columns, Row, RowReader};
+use field_map::{MapBuf, MapError, Mapper, MappingError};
+use profile_rows::{Columns, Row, RowReader, RowView};
 
 /// Rows a chunk holds at most.
 const CHUNK_ROWS: usize = 1024;
 
+/// One row for the caller.
+pub enum Item<'a> {
+    /// A row the reader and the mapping took: as mapped, as read, and the
+    /// table its columns are in.
+    Row(&'a dyn RowView, &'a Row, &'a Columns),
+    /// A row that was rejected, as read, and why.
+    Reject(&'a Row, &'a str),
+}
+
 #[derive(Default)]
 struct Chunk {
     rows: Vec<Row>,
-    /// Per row: `None`, or why the reader rejected it.
+    bufs: Vec<MapBuf>,
+    /// Per row: `None`, or why the reader or the mapping rejected it.
     rejects: Vec<Option<String>>,
     len: usize,
     new_columns: Vec<String>,
@@ -28,41 +42,80 @@ struct Chunk {
 pub enum Stop<E> {
     /// The input is unusable.
     Input(profile_rows::Error),
+    /// A column that appeared breaks the mapping.
+    Mapping(MappingError),
     /// The caller said stop.
     Caller(E),
 }
 
-/// Calls `f(row, reject, columns)` for every row in input order, where
-/// `reject` is the reader's reason for a row it rejected. With `ahead`, the
-/// reading happens on a second thread.
+/// What stopped the reading thread.
+enum Fatal {
+    Input(profile_rows::Error),
+    Mapping(MappingError),
+}
+
+/// Calls `f` for every row in input order; with `mapper`, rows are mapped
+/// first and a value that does not fit is a reject. With `ahead`, reading
+/// and mapping happen on a second thread. Gives the mapper back, for its
+/// counts and its last checks.
 pub fn each_row<E>(
     mut rdr: RowReader,
+    mut mapper: Option<Mapper>,
     ahead: bool,
-    mut f: impl FnMut(&Row, Option<&str>, &Columns) -> Result<(), E>,
-) -> Result<(), Stop<E>> {
+    mut f: impl FnMut(Item<'_>) -> Result<(), E>,
+) -> Result<Option<Mapper>, Stop<E>> {
     if !ahead {
         let mut row = Row::new();
+        let mut buf = MapBuf::new();
         loop {
-            match rdr.read_row(&mut row) {
-                Ok(true) => f(&row, None, rdr.columns()).map_err(Stop::Caller)?,
-                Ok(false) => return Ok(()),
-                Err(e) if e.is_reject() => {
-                    f(&row, Some(&e.kind().to_string()), rdr.columns()).map_err(Stop::Caller)?
-                }
+            let reject = match rdr.read_row(&mut row) {
+                Ok(true) => None,
+                Ok(false) => return Ok(mapper),
+                Err(e) if e.is_reject() => Some(e.kind().to_string()),
                 Err(e) => return Err(Stop::Input(e)),
+            };
+            let reject = match (reject, &mut mapper) {
+                (Some(r), _) => Some(r),
+                (None, None) => {
+                    f(Item::Row(&row, &row, rdr.columns())).map_err(Stop::Caller)?;
+                    continue;
+                }
+                (None, Some(m)) => match m.map_into(&row, rdr.columns(), &mut buf) {
+                    Ok(()) => {
+                        let view = buf.view(&row, m.columns());
+                        f(Item::Row(&view, &row, m.columns())).map_err(Stop::Caller)?;
+                        continue;
+                    }
+                    Err(MapError::Row(e)) => Some(e.to_string()),
+                    Err(MapError::Mapping(e)) => return Err(Stop::Mapping(e)),
+                },
+            };
+            if let Some(reason) = reject {
+                f(Item::Reject(&row, &reason)).map_err(Stop::Caller)?;
             }
         }
     }
-    let mut columns = rdr.columns().clone();
-    let (chunks, inbox) = mpsc::sync_channel::<Result<Chunk, profile_rows::Error>>(1);
+    let mapping = mapper.is_some();
+    let mut columns = match &mapper {
+        Some(m) => m.columns().clone(),
+        None => rdr.columns().clone(),
+    };
+    let (chunks, inbox) = mpsc::sync_channel::<Result<Chunk, Fatal>>(1);
     let (give_back, returned) = mpsc::channel::<Chunk>();
-    let reader = thread::spawn(move || read_chunks(rdr, chunks, returned));
+    let reader = thread::spawn(move || {
+        read_chunks(rdr, mapper.as_mut(), chunks, returned);
+        mapper
+    });
     let mut result = Ok(());
     for chunk in inbox.iter() {
         let chunk = match chunk {
             Ok(c) => c,
-            Err(e) => {
+            Err(Fatal::Input(e)) => {
                 result = Err(Stop::Input(e));
+                break;
+            }
+            Err(Fatal::Mapping(e)) => {
+                result = Err(Stop::Mapping(e));
                 break;
             }
         };
@@ -70,7 +123,16 @@ pub fn each_row<E>(
             columns.intern(name);
         }
         for i in 0..chunk.len {
-            if let Err(e) = f(&chunk.rows[i], chunk.rejects[i].as_deref(), &columns) {
+            let row = &chunk.rows[i];
+            let called = match &chunk.rejects[i] {
+                Some(reason) => f(Item::Reject(row, reason)),
+                None if mapping => {
+                    let view = chunk.bufs[i].view(row, &columns);
+                    f(Item::Row(&view, row, &columns))
+                }
+                None => f(Item::Row(row, row, &columns)),
+            };
+            if let Err(e) = called {
                 result = Err(Stop::Caller(e));
                 break;
             }
@@ -83,16 +145,21 @@ pub fn each_row<E>(
     // Stops the reader if we stopped first: its sends fail once `inbox` is gone.
     drop(inbox);
     drop(give_back);
-    let _ = reader.join();
-    result
+    let mapper = reader.join().unwrap_or(None);
+    result.map(|()| mapper)
 }
 
 fn read_chunks(
     mut rdr: RowReader,
-    chunks: mpsc::SyncSender<Result<Chunk, profile_rows::Error>>,
+    mut mapper: Option<&mut Mapper>,
+    chunks: mpsc::SyncSender<Result<Chunk, Fatal>>,
     returned: mpsc::Receiver<Chunk>,
 ) {
-    let mut known = rdr.columns().len();
+    let table = |rdr: &RowReader, m: &Option<&mut Mapper>| match m {
+        Some(m) => m.columns().len(),
+        None => rdr.columns().len(),
+    };
+    let mut known = table(&rdr, &mapper);
     loop {
         let mut chunk = returned.try_recv().unwrap_or_default();
         chunk.len = 0;
@@ -100,28 +167,60 @@ fn read_chunks(
         chunk.new_columns.clear();
         let mut done = false;
         while chunk.len < CHUNK_ROWS {
-            if chunk.rows.len() == chunk.len {
+            let i = chunk.len;
+            if chunk.rows.len() == i {
                 chunk.rows.push(Row::new());
             }
-            match rdr.read_row(&mut chunk.rows[chunk.len]) {
-                Ok(true) => chunk.rejects.push(None),
+            let row = &mut chunk.rows[i];
+            let reject = match rdr.read_row(row) {
+                Ok(true) => None,
                 Ok(false) => {
                     done = true;
                     break;
                 }
-                Err(e) if e.is_reject() => chunk.rejects.push(Some(e.kind().to_string())),
+                Err(e) if e.is_reject() => Some(e.kind().to_string()),
                 Err(e) => {
-                    let _ = chunks.send(Err(e));
+                    let _ = chunks.send(Err(Fatal::Input(e)));
                     return;
                 }
-            }
+            };
+            let reject = match (reject, mapper.as_deref_mut()) {
+                (None, Some(m)) => {
+                    if chunk.bufs.len() == i {
+                        chunk.bufs.push(MapBuf::new());
+                    }
+                    match m.map_into(row, rdr.columns(), &mut chunk.bufs[i]) {
+                        Ok(()) => None,
+                        Err(MapError::Row(e)) => Some(e.to_string()),
+                        Err(MapError::Mapping(e)) => {
+                            let _ = chunks.send(Err(Fatal::Mapping(e)));
+                            return;
+                        }
+                    }
+                }
+                (reject, _) => reject,
+            };
+            chunk.rejects.push(reject);
             chunk.len += 1;
         }
-        let columns = rdr.columns();
-        chunk
-            .new_columns
-            .extend((known..columns.len()).map(|c| columns.name(c).to_string()));
-        known = columns.len();
+        let (names, now): (Vec<String>, usize) = match &mapper {
+            Some(m) => {
+                let c = m.columns();
+                (
+                    (known..c.len()).map(|i| c.name(i).to_string()).collect(),
+                    c.len(),
+                )
+            }
+            None => {
+                let c = rdr.columns();
+                (
+                    (known..c.len()).map(|i| c.name(i).to_string()).collect(),
+                    c.len(),
+                )
+            }
+        };
+        chunk.new_columns.extend(names);
+        known = now;
         if chunks.send(Ok(chunk)).is_err() || done {
             return;
         }

@@ -77,6 +77,6 @@ mod simple_format;
 mod types;
 
 pub use crate::error::{MappingError, RowError, ValueError};
-pub use crate::mapper::{FieldStats, MapError, MappedRow, Mapper, MapperBuilder};
+pub use crate::mapper::{FieldStats, MapBuf, MapError, MappedRow, Mapper, MapperBuilder};
 pub use crate::mapping::{ColumnMap, Mapping, Options, Rules, Source, Trim, Unmapped};
 pub use crate::types::FieldType;

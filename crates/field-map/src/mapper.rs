@@ -191,6 +191,7 @@ impl<'m> MapperBuilder<'m> {
             fill_lines: (m.options_lines.fill_down, m.options_lines.fill_down_by),
             targets: Vec::new(),
             ruled: Vec::new(),
+            plan: Vec::new(),
             count: self.stats,
             lend_skip: 0,
             identity: true,
@@ -202,11 +203,9 @@ impl<'m> MapperBuilder<'m> {
             by_last: String::new(),
             by_now: String::new(),
             unmapped: Vec::new(),
-            scratch: String::new(),
+            buf: MapBuf::new(),
             tmp: String::new(),
-            refs: Vec::new(),
             errors: Vec::new(),
-            whole: false,
         };
         mapper.learn(columns)?;
         for (name, value, line) in &m.constants {
@@ -287,6 +286,23 @@ struct FieldRef {
     changed: bool,
     /// The input field it came from (`usize::MAX`: added).
     src: usize,
+    /// 0: one value. N: the N input fields from `src` on, unchanged, as
+    /// output columns `out..out + N`; `start..end` spans their text.
+    run: usize,
+}
+
+/// A piece of the plan for positional rows (CSV): which input fields go
+/// through as they are, side by side, and which one by one.
+#[derive(Clone, Copy, Debug)]
+enum Seg {
+    /// `count` plain input fields from `first`, as columns `out..out + count`.
+    Run {
+        first: usize,
+        count: usize,
+        out: usize,
+    },
+    /// One ruled input field.
+    One { field: usize, out: usize },
 }
 
 /// Why [`Mapper::map`] gave no row.
@@ -320,6 +336,8 @@ pub struct Mapper {
     targets: Vec<Target>,
     /// The input column ids whose target is `Ruled`.
     ruled: Vec<usize>,
+    /// The plan for positional rows of `targets.len()` fields.
+    plan: Vec<Seg>,
     /// Whether values are counted for [`Mapper::stats`].
     count: bool,
     /// Rows left before lending is tried again.
@@ -336,11 +354,41 @@ pub struct Mapper {
     by_now: String,
     unmapped: Vec<String>,
 
-    scratch: String,
+    /// The buffers of the row [`Mapper::map`] lends.
+    buf: MapBuf,
     tmp: String,
-    refs: Vec<FieldRef>,
     errors: Vec<ValueError>,
+}
+
+/// A mapped row's own buffers: the values that changed, and where each
+/// field's value lies. Reused from row to row; see [`Mapper::map_into`].
+#[derive(Clone, Debug, Default)]
+pub struct MapBuf {
+    scratch: String,
+    refs: Vec<FieldRef>,
+    /// Fields in `refs`, runs counted by their fields.
+    len: usize,
     whole: bool,
+}
+
+impl MapBuf {
+    /// Empty buffers.
+    pub fn new() -> MapBuf {
+        MapBuf::default()
+    }
+
+    /// The mapped row: `row` is the row given to [`Mapper::map_into`],
+    /// `columns` the mapper's [`columns`](Mapper::columns).
+    pub fn view<'a>(&'a self, row: &'a Row, columns: &'a Columns) -> MappedRow<'a> {
+        MappedRow {
+            row,
+            scratch: &self.scratch,
+            refs: &self.refs,
+            len: self.len,
+            whole: self.whole,
+            columns,
+        }
+    }
 }
 
 /// A mapped row, lent by [`Mapper::map`]: its fields name columns of
@@ -350,6 +398,7 @@ pub struct MappedRow<'a> {
     row: &'a Row,
     scratch: &'a str,
     refs: &'a [FieldRef],
+    len: usize,
     whole: bool,
     columns: &'a Columns,
 }
@@ -375,7 +424,7 @@ impl RowView for MappedRow<'_> {
         if self.whole {
             self.row.len()
         } else {
-            self.refs.len()
+            self.len
         }
     }
 
@@ -383,17 +432,67 @@ impl RowView for MappedRow<'_> {
         if self.whole {
             return self.row.field(i);
         }
-        let r = self.refs[i];
-        let text = if r.in_scratch {
-            self.scratch
-        } else {
-            self.row.text()
-        };
-        (r.out, &text[r.start..r.end])
+        let mut i = i;
+        for r in self.refs {
+            if r.run > i {
+                let value = self.row.get(r.src + i).expect("a run lies in the row");
+                return (r.out + i, value);
+            }
+            if r.run == 0 && i == 0 {
+                let text = if r.in_scratch {
+                    self.scratch
+                } else {
+                    self.row.text()
+                };
+                return (r.out, &text[r.start..r.end]);
+            }
+            i -= r.run.max(1);
+        }
+        panic!("field index out of range")
     }
 
     fn as_row(&self) -> Option<&Row> {
         self.whole.then_some(self.row)
+    }
+
+    fn append_to(&self, text: &mut Vec<u8>, ends: &mut Vec<usize>, cols: &mut Vec<usize>) {
+        if self.whole {
+            return self.row.append_to(text, ends, cols);
+        }
+        let src = self.row.text().as_bytes();
+        let scratch = self.scratch.as_bytes();
+        let refs = self.refs;
+        let row_ends = self.row.ends();
+        let mut i = 0;
+        while i < refs.len() {
+            let r = refs[i];
+            if r.run > 0 {
+                let base = text.len();
+                text.extend_from_slice(&src[r.start..r.end]);
+                let ends_of = &row_ends[r.src..r.src + r.run];
+                ends.extend(ends_of.iter().map(|e| base + e - r.start));
+                cols.extend(r.out..r.out + r.run);
+                i += 1;
+                continue;
+            }
+            if r.in_scratch {
+                text.extend_from_slice(&scratch[r.start..r.end]);
+                ends.push(text.len());
+                cols.push(r.out);
+                i += 1;
+                continue;
+            }
+            // Values that lie side by side in the input: one copy.
+            let (base, from) = (text.len(), r.start);
+            let mut to = r.start;
+            while i < refs.len() && refs[i].run == 0 && !refs[i].in_scratch && refs[i].start == to {
+                to = refs[i].end;
+                ends.push(base + to - from);
+                cols.push(refs[i].out);
+                i += 1;
+            }
+            text.extend_from_slice(&src[from..to]);
+        }
     }
 }
 
@@ -517,8 +616,10 @@ impl Mapper {
                         ));
                     }
                     let out = self.add_field(&field, spec, name.to_string());
-                    let s = &self.fields[out].spec;
-                    if s.rule.is_some() || s.trim || s.lowercase || !s.values.is_empty() {
+                    let f = &self.fields[out];
+                    let s = &f.spec;
+                    let filled = f.fill.is_some() || self.fill_by == Some(out);
+                    if filled || s.rule.is_some() || s.trim || s.lowercase || !s.values.is_empty() {
                         self.ruled.push(id);
                         Target::Ruled(out)
                     } else {
@@ -529,6 +630,7 @@ impl Mapper {
             self.identity &= target.out() == Some(id);
             self.targets.push(target);
         }
+        self.plan = plan(&self.targets);
         Ok(())
     }
 
@@ -568,11 +670,27 @@ impl Mapper {
         row: &'a Row,
         columns: &Columns,
     ) -> Result<MappedRow<'a>, MapError> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = self.map_into(row, columns, &mut buf);
+        self.buf = buf;
+        result?;
+        Ok(self.buf.view(row, &self.out))
+    }
+
+    /// Maps `row` as [`map`](Mapper::map) does, into `buf`: a row's own
+    /// buffers, for rows mapped ahead of the stage that takes them (on
+    /// another thread, say). [`MapBuf::view`] then lends the mapped row.
+    pub fn map_into(
+        &mut self,
+        row: &Row,
+        columns: &Columns,
+        buf: &mut MapBuf,
+    ) -> Result<(), MapError> {
         if columns.len() > self.targets.len() {
             self.learn(columns)?;
         }
-        self.scratch.clear();
-        self.refs.clear();
+        buf.scratch.clear();
+        buf.refs.clear();
         self.errors.clear();
         let lend = row.is_positional()
             && self.identity
@@ -583,89 +701,138 @@ impl Mapper {
         let try_lend = lend && self.lend_skip == 0;
         self.lend_skip = self.lend_skip.saturating_sub(1);
         if try_lend && self.lends(row) {
-            return Ok(MappedRow {
-                row,
-                scratch: &self.scratch,
-                refs: &self.refs,
-                whole: true,
-                columns: &self.out,
-            });
+            buf.whole = true;
+            return Ok(());
         }
         if try_lend {
             self.lend_skip = LEND_RETRY;
         }
         let mut whole = lend;
-        let text = row.text();
         // Without fill-down each value is settled as it is met; with it,
         // after the rows above have filled the empty ones.
         let settle_now = self.fill.is_empty();
-        let mut start = 0;
-        for (i, &end) in row.ends().iter().enumerate() {
-            let (s, e) = (start, end);
-            start = end;
-            let (out, ruled) = match self.targets[row.column(i)] {
-                Target::Drop => {
-                    whole = false;
-                    continue;
-                }
-                Target::Plain(out) => (out, false),
-                Target::Ruled(out) => (out, true),
-            };
-            if !ruled && settle_now {
-                self.refs.push(FieldRef {
-                    out,
-                    start: s,
-                    end: e,
-                    in_scratch: false,
-                    changed: false,
-                    src: i,
-                });
-                if self.count {
-                    count_plain(&mut self.fields[out].stats, &text[s..e]);
-                }
-                continue;
-            }
-            let r = prepare(&self.fields[out].spec, text, s, e, &mut self.scratch);
-            self.refs.push(FieldRef { out, src: i, ..r });
-            if settle_now {
-                whole &= self.settle(self.refs.len() - 1, row);
-            }
+        if row.is_positional() && row.len() == self.targets.len() {
+            whole &= self.map_planned(row, buf, settle_now);
+        } else {
+            whole &= self.map_each(row, buf, settle_now);
         }
         if !settle_now {
-            self.fill_down(row);
-            for i in 0..self.refs.len() {
-                whole &= self.settle(i, row);
+            self.fill_down(buf, row);
+            for i in 0..buf.refs.len() {
+                if buf.refs[i].run == 0 {
+                    whole &= self.settle(buf, i, row);
+                }
             }
         }
         for (out, value) in &self.constants {
-            let start = self.scratch.len();
-            self.scratch.push_str(value);
-            self.refs.push(FieldRef {
+            let start = buf.scratch.len();
+            buf.scratch.push_str(value);
+            buf.refs.push(FieldRef {
                 out: *out,
                 start,
-                end: self.scratch.len(),
+                end: buf.scratch.len(),
                 in_scratch: true,
                 changed: false,
                 src: usize::MAX,
+                run: 0,
             });
             if self.count {
                 count_plain(&mut self.fields[*out].stats, value);
             }
         }
+        buf.len = buf.refs.iter().map(|r| r.run.max(1)).sum();
         if !self.errors.is_empty() {
             return Err(MapError::Row(RowError {
                 line: row.line(),
                 errors: std::mem::take(&mut self.errors),
             }));
         }
-        self.whole = whole;
-        Ok(MappedRow {
-            row,
-            scratch: &self.scratch,
-            refs: &self.refs,
-            whole: self.whole,
-            columns: &self.out,
-        })
+        buf.whole = whole;
+        Ok(())
+    }
+
+    /// Maps a positional row by the plan: plain runs in one piece each,
+    /// ruled fields one by one. True when nothing changed.
+    fn map_planned(&mut self, row: &Row, buf: &mut MapBuf, settle_now: bool) -> bool {
+        let ends = row.ends();
+        let text = row.text();
+        let at = |i: usize| if i == 0 { 0 } else { ends[i - 1] };
+        let mut same = true;
+        for k in 0..self.plan.len() {
+            match self.plan[k] {
+                Seg::Run { first, count, out } => {
+                    let (s, e) = (at(first), ends[first + count - 1]);
+                    buf.refs.push(FieldRef {
+                        out,
+                        start: s,
+                        end: e,
+                        in_scratch: false,
+                        changed: false,
+                        src: first,
+                        run: count,
+                    });
+                    if self.count {
+                        for j in 0..count {
+                            let v = &text[at(first + j)..ends[first + j]];
+                            count_plain(&mut self.fields[out + j].stats, v);
+                        }
+                    }
+                }
+                Seg::One { field, out } => {
+                    let (s, e) = (at(field), ends[field]);
+                    let r = prepare(&self.fields[out].spec, text, s, e, &mut buf.scratch);
+                    buf.refs.push(FieldRef {
+                        out,
+                        src: field,
+                        ..r
+                    });
+                    if settle_now {
+                        same &= self.settle(buf, buf.refs.len() - 1, row);
+                    }
+                }
+            }
+        }
+        same
+    }
+
+    /// Maps a row field by field (JSON rows carry any columns in any order).
+    fn map_each(&mut self, row: &Row, buf: &mut MapBuf, settle_now: bool) -> bool {
+        let text = row.text();
+        let mut same = true;
+        let mut start = 0;
+        for (i, &end) in row.ends().iter().enumerate() {
+            let (s, e) = (start, end);
+            start = end;
+            let (out, ruled) = match self.targets[row.column(i)] {
+                Target::Drop => {
+                    same = false;
+                    continue;
+                }
+                Target::Plain(out) => (out, false),
+                Target::Ruled(out) => (out, true),
+            };
+            if !ruled {
+                buf.refs.push(FieldRef {
+                    out,
+                    start: s,
+                    end: e,
+                    in_scratch: false,
+                    changed: false,
+                    src: i,
+                    run: 0,
+                });
+                if self.count {
+                    count_plain(&mut self.fields[out].stats, &text[s..e]);
+                }
+                continue;
+            }
+            let r = prepare(&self.fields[out].spec, text, s, e, &mut buf.scratch);
+            buf.refs.push(FieldRef { out, src: i, ..r });
+            if settle_now {
+                same &= self.settle(buf, buf.refs.len() - 1, row);
+            }
+        }
+        same
     }
 
     /// Whether the positional `row`, every column kept in place, can be
@@ -707,11 +874,11 @@ impl Mapper {
     /// the scratch buffer when it changes, and counts what became of it.
     /// True when the value is the input's own, unchanged.
     #[inline]
-    fn settle(&mut self, i: usize, row: &Row) -> bool {
-        let r = &mut self.refs[i];
+    fn settle(&mut self, buf: &mut MapBuf, i: usize, row: &Row) -> bool {
+        let r = &mut buf.refs[i];
         let field = &mut self.fields[r.out];
         let value = if r.in_scratch {
-            &self.scratch[r.start..r.end]
+            &buf.scratch[r.start..r.end]
         } else {
             &row.text()[r.start..r.end]
         };
@@ -761,9 +928,9 @@ impl Mapper {
                     let read = row.get(r.src).unwrap_or("").to_string();
                     stats.normalized_examples.push((read, self.tmp.clone()));
                 }
-                r.start = self.scratch.len();
-                self.scratch.push_str(&self.tmp);
-                r.end = self.scratch.len();
+                r.start = buf.scratch.len();
+                buf.scratch.push_str(&self.tmp);
+                r.end = buf.scratch.len();
                 r.in_scratch = true;
                 r.changed = true;
                 false
@@ -786,13 +953,13 @@ impl Mapper {
     }
 
     /// Fills empty fill-down fields from the rows above.
-    fn fill_down(&mut self, row: &Row) {
+    fn fill_down(&mut self, buf: &mut MapBuf, row: &Row) {
         let text = row.text();
         // The value of the fill-down-by field, itself filled first if listed.
         if let Some(by) = self.fill_by {
             self.by_now.clear();
-            if let Some(r) = self.refs.iter().find(|r| r.out == by) {
-                let t = if r.in_scratch { &self.scratch } else { text };
+            if let Some(r) = buf.refs.iter().find(|r| r.run == 0 && r.out == by) {
+                let t = if r.in_scratch { &buf.scratch } else { text };
                 self.by_now.push_str(&t[r.start..r.end]);
             }
             if self.by_now.is_empty() {
@@ -811,10 +978,10 @@ impl Mapper {
         }
         for f in 0..self.fill.len() {
             let out = self.fill[f].out;
-            let at = self.refs.iter().position(|r| r.out == out);
+            let at = buf.refs.iter().position(|r| r.run == 0 && r.out == out);
             let current = at.map(|i| {
-                let r = self.refs[i];
-                let t = if r.in_scratch { &self.scratch } else { text };
+                let r = buf.refs[i];
+                let t = if r.in_scratch { &buf.scratch } else { text };
                 &t[r.start..r.end]
             });
             match current {
@@ -825,19 +992,20 @@ impl Mapper {
                 }
                 _ if self.fill[f].last.is_empty() => {}
                 _ => {
-                    let start = self.scratch.len();
-                    self.scratch.push_str(&self.fill[f].last);
+                    let start = buf.scratch.len();
+                    buf.scratch.push_str(&self.fill[f].last);
                     let r = FieldRef {
                         out,
                         start,
-                        end: self.scratch.len(),
+                        end: buf.scratch.len(),
                         in_scratch: true,
                         changed: true,
-                        src: at.map_or(usize::MAX, |i| self.refs[i].src),
+                        src: at.map_or(usize::MAX, |i| buf.refs[i].src),
+                        run: 0,
                     };
                     match at {
-                        Some(i) => self.refs[i] = r,
-                        None => self.refs.push(r),
+                        Some(i) => buf.refs[i] = r,
+                        None => buf.refs.push(r),
                     }
                 }
             }
@@ -876,6 +1044,7 @@ fn prepare(spec: &Spec, text: &str, s0: usize, e0: usize, scratch: &mut String) 
         in_scratch: false,
         changed: (s, e) != (s0, e0),
         src: 0,
+        run: 0,
     };
     if !spec.lowercase && spec.values.is_empty() {
         return r;
@@ -898,4 +1067,29 @@ fn prepare(spec: &Spec, text: &str, s0: usize, e0: usize, scratch: &mut String) 
     r.in_scratch = true;
     r.changed = true;
     r
+}
+
+/// The plan for positional rows: adjacent plain fields whose columns follow
+/// one another become one run; dropped fields are left out.
+fn plan(targets: &[Target]) -> Vec<Seg> {
+    let mut plan: Vec<Seg> = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        match *t {
+            Target::Drop => {}
+            Target::Ruled(out) => plan.push(Seg::One { field: i, out }),
+            Target::Plain(out) => match plan.last_mut() {
+                Some(Seg::Run {
+                    first,
+                    count,
+                    out: o,
+                }) if *first + *count == i && *o + *count == out => *count += 1,
+                _ => plan.push(Seg::Run {
+                    first: i,
+                    count: 1,
+                    out,
+                }),
+            },
+        }
+    }
+    plan
 }

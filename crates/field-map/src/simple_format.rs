@@ -78,6 +78,7 @@ impl SimpleFormat {
     /// The parts of `value`, or `None` when it does not match. A second of
     /// 60, which jiff clamps to 59, also gives `None`, so that the caller
     /// asks jiff.
+    #[inline]
     pub fn parse(&self, value: &str) -> Option<Parts> {
         let mut inp = value.as_bytes();
         let mut p = Parts::default();
@@ -118,25 +119,32 @@ impl SimpleFormat {
 }
 
 /// A number of 1 to `width` digits after any whitespace.
+#[inline(always)]
 fn number(inp: &mut &[u8], width: usize) -> Option<u16> {
-    while inp.first().is_some_and(u8::is_ascii_whitespace) {
-        *inp = &inp[1..];
+    let mut b = *inp;
+    while let [c, rest @ ..] = b {
+        if !c.is_ascii_whitespace() {
+            break;
+        }
+        b = rest;
     }
-    let digits = inp
-        .iter()
-        .take(width)
-        .take_while(|b| b.is_ascii_digit())
-        .count();
-    if digits == 0 {
+    let (mut n, mut k) = (0u16, 0);
+    while k < width && k < b.len() {
+        let d = b[k].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        n = n * 10 + u16::from(d);
+        k += 1;
+    }
+    if k == 0 {
         return None;
     }
-    let n = inp[..digits]
-        .iter()
-        .fold(0u16, |n, &b| n * 10 + u16::from(b - b'0'));
-    *inp = &inp[digits..];
+    *inp = &b[k..];
     Some(n)
 }
 
+#[inline(always)]
 fn ranged(inp: &mut &[u8], lo: u16, hi: u16) -> Option<i8> {
     let n = number(inp, 2)?;
     (lo..=hi).contains(&n).then_some(n as i8)

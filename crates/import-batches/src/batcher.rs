@@ -107,12 +107,7 @@ impl Arena {
     fn push<R: RowView + ?Sized>(&mut self, view: &R) {
         let Some(row) = view.as_row() else {
             self.rows.push((self.ends.len(), view.line()));
-            for i in 0..view.len() {
-                let (col, value) = view.field(i);
-                self.text.extend_from_slice(value.as_bytes());
-                self.ends.push(self.text.len());
-                self.cols.push(col);
-            }
+            view.append_to(&mut self.text, &mut self.ends, &mut self.cols);
             return;
         };
         self.rows.push((self.ends.len(), row.line()));

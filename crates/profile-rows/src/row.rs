@@ -162,6 +162,19 @@ pub trait RowView {
     fn as_row(&self) -> Option<&Row> {
         None
     }
+
+    /// Appends the values to `text`, and per field its end in `text` to
+    /// `ends` and its column to `cols`: what a consumer that keeps rows
+    /// does. A view may do it faster than field by field (a run of values
+    /// that lie side by side is copied in one piece).
+    fn append_to(&self, text: &mut Vec<u8>, ends: &mut Vec<usize>, cols: &mut Vec<usize>) {
+        for i in 0..self.len() {
+            let (col, value) = self.field(i);
+            text.extend_from_slice(value.as_bytes());
+            ends.push(text.len());
+            cols.push(col);
+        }
+    }
 }
 
 impl RowView for Row {
