@@ -61,6 +61,7 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
             Some("choose a new --out-dir, or remove the old one"),
         ));
     }
+    remove_abandoned_partials(out_dir);
     let tmp = temp_dir_beside(out_dir);
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp).map_err(|e| Fail::io(tmp.display(), e))?;
@@ -109,6 +110,54 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
         );
     }
     Ok(code)
+}
+
+/// The warning for a run without `--action`, if it is one.
+pub fn action_warning(params: &ImportParams) -> Option<String> {
+    params.action.is_none().then(|| {
+        "no --action: the bodies carry none, and Copernica then applies a default its documentation does not state, so a second run may add every profile again; use --action \"update or add\" --key-fields FIELD,...".to_string()
+    })
+}
+
+/// Removes the `.DIR.partial-PID` folders of runs that were killed: those
+/// whose process is gone. A live process's folder is never touched. Process
+/// liveness is read from /proc; where there is none, nothing is removed.
+fn remove_abandoned_partials(dir: &Path) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let name = dir
+        .file_name()
+        .map_or("batches".into(), |n| n.to_string_lossy().into_owned());
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let prefix = format!(".{name}.partial-");
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || proc.join(pid.to_string()).exists() {
+            continue;
+        }
+        let path = entry.path();
+        if fs::remove_dir_all(&path).is_ok() {
+            eprintln!(
+                "copernica-import: removed {}, left by an earlier run (process {pid}) that did not finish",
+                path.display()
+            );
+        }
+    }
 }
 
 /// `DIR` -> `.DIR.partial-PID` in the same parent, so the rename stays on one file system.
@@ -392,7 +441,10 @@ fn write_all(
         },
         batches: entries,
         totals,
-        warnings: summary.warnings,
+        warnings: action_warning(params)
+            .into_iter()
+            .chain(summary.warnings)
+            .collect(),
     };
     let path = dir.join(MANIFEST);
     let text =

@@ -102,6 +102,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, Fail> {
         )
     })?;
     let profile_keys: Vec<String> = params.profile_keys().map(str::to_string).collect();
+    let params_copy = params.clone();
     let mut batcher = Batcher::new(params, limits, args.batching.location_base.clone())
         .map_err(|e| Fail::usage(e, None))?;
     let info = rdr.info();
@@ -174,7 +175,10 @@ pub fn run(args: &CheckArgs) -> Result<u8, Fail> {
         profiles: (!profile_keys.is_empty()).then_some(profiles.len() as u64),
         bodies,
         rejects,
-        warnings: summary.warnings,
+        warnings: batch::action_warning(&params_copy)
+            .into_iter()
+            .chain(summary.warnings)
+            .collect(),
     };
     let mut out = io::stdout().lock();
     let written = if args.json {

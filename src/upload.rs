@@ -209,6 +209,32 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
+/// The lock file in a batch folder that `upload` holds while it runs.
+const LOCK: &str = "upload.lock";
+
+/// Takes the folder's upload lock, or fails at once when another process
+/// holds it. The OS releases it when the process ends, however it ends.
+fn lock_folder(dir: &Path) -> Result<fs::File, Fail> {
+    let path = dir.join(LOCK);
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Fail::io(path.display(), e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(Fail::usage(
+            format!(
+                "{}: another upload of this folder is running; nothing was sent",
+                dir.display()
+            ),
+            Some("wait for it to finish; a rerun afterwards sends only what it did not"),
+        )),
+        Err(fs::TryLockError::Error(e)) => Err(Fail::io(path.display(), e)),
+    }
+}
+
 pub fn run(args: &UploadArgs) -> Result<u8, Fail> {
     let started = Instant::now();
     let dir = &args.dir;
@@ -219,6 +245,8 @@ pub fn run(args: &UploadArgs) -> Result<u8, Fail> {
             Some("run `copernica-import batch` again; it writes the manifest last"),
         )
     })?;
+    // One upload of a folder at a time: an OS lock, gone with the process.
+    let _lock = lock_folder(dir)?;
     let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
         .map_err(|e| Fail::usage(format!("{}: {e}", manifest_path.display()), None))?;
     let manifest_sha = sha256_hex(&manifest_bytes);
@@ -329,11 +357,22 @@ pub fn run(args: &UploadArgs) -> Result<u8, Fail> {
                 ));
             }
         };
-        let import_id = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("x-created"))
-            .map(|(_, v)| v.trim().rsplit('/').next().unwrap_or("").to_string())
-            .filter(|v| !v.is_empty());
+        // X-Created, else the last path segment of Location.
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| {
+                    v.trim()
+                        .trim_end_matches('/')
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .filter(|v| !v.is_empty())
+        };
+        let import_id = header("x-created").or_else(|| header("location"));
         state.accepted.push(Accepted {
             file: b.file.clone(),
             status,

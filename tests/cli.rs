@@ -523,7 +523,7 @@ fn batch_csv_source_and_location_base() {
     let data = std::fs::read_to_string(out.join("batch-00001.csv")).unwrap();
     assert_eq!(data, "Email;Name;Note\nrene@example.com;René Maës;Über € 12,50 ’t\nzoe@example.com;Zoë;\"café; \"\"quoted\"\"\"\n");
     // The apostrophe in ’t is not ASCII ', so no warning; a backslash would warn.
-    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("backslash"), "{}", stderr(&o));
 }
 
 #[test]
@@ -1588,4 +1588,135 @@ fn map_init_names_every_column_and_hints_types() {
         .status
         .success());
     assert_eq!(bodies(&a), bodies(&b));
+}
+
+// ---- Runs that cannot hurt each other; the warning without --action ----
+
+#[test]
+fn batch_without_action_warns_once_and_check_too() {
+    let dir = temp_dir("no-action");
+    let out = dir.join("out");
+    let o = batch(&testdata("contacts-orders.csv"), out.to_str().unwrap(), &[]);
+    assert!(o.status.success());
+    let err = stderr(&o);
+    assert_eq!(err.matches("no --action").count(), 1, "{err}");
+    assert!(
+        err.contains("use --action \"update or add\" --key-fields FIELD,..."),
+        "{err}"
+    );
+    let (manifest, _) = batch_rows(&out);
+    assert!(manifest["warnings"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("no --action: the bodies carry none"));
+    let o = run(&["check", &testdata("contacts-orders.csv")]);
+    assert_eq!(stdout(&o).matches("no --action").count(), 1);
+    let o = run(&[
+        "check",
+        &testdata("contacts-orders.csv"),
+        "--action",
+        "update or add",
+        "--key-fields",
+        "Email",
+    ]);
+    assert!(!stdout(&o).contains("no --action"));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn batch_removes_partial_folders_of_dead_runs_only() {
+    let dir = temp_dir("partials");
+    let out = dir.join("out");
+    // A process that is gone: a child that has exited.
+    let mut child = Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let dead_dir = dir.join(format!(".out.partial-{dead}"));
+    std::fs::create_dir_all(&dead_dir).unwrap();
+    std::fs::write(dead_dir.join("batch-00001.json"), "{}").unwrap();
+    // A live one: this test process.
+    let live_dir = dir.join(format!(".out.partial-{}", std::process::id()));
+    std::fs::create_dir_all(&live_dir).unwrap();
+    let o = batch(
+        &testdata("contacts-orders.csv"),
+        out.to_str().unwrap(),
+        &["--action", "add"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!dead_dir.exists());
+    assert!(live_dir.exists());
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "removed {}, left by an earlier run (process {dead}) that did not finish",
+            dead_dir.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(err.matches("removed").count(), 1);
+}
+
+#[test]
+fn two_uploads_of_one_folder_post_each_batch_once() {
+    let dir = batch_folder("upload-twice", 6, 2);
+    // The first answer is slow, so the two runs overlap.
+    let server = Server::start(vec![Action::Respond {
+        status: 201,
+        headers: vec![("X-Created".into(), "7".into())],
+        body: String::new(),
+        delay: std::time::Duration::from_millis(800),
+    }]);
+    let spawn = || {
+        bin()
+            .args([
+                "upload",
+                dir.to_str().unwrap(),
+                "--base-url",
+                &server.base(),
+            ])
+            .env("COPERNICA_ACCESS_TOKEN", TOKEN)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let mut codes = [a.status.code(), b.status.code()];
+    codes.sort();
+    assert_eq!(codes, [Some(0), Some(2)], "{}\n{}", stderr(&a), stderr(&b));
+    let refused = if a.status.code() == Some(2) { &a } else { &b };
+    assert!(
+        stderr(refused).contains("another upload of this folder is running; nothing was sent"),
+        "{}",
+        stderr(refused)
+    );
+    assert_eq!(
+        accepted(&server),
+        bodies(&dir),
+        "each batch accepted exactly once"
+    );
+    // The lock went with the process: a third run goes through, sending nothing new.
+    let o = upload(&dir, &server.base(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(accepted(&server).len(), 3);
+}
+
+#[test]
+fn upload_reads_the_import_id_from_location_without_x_created() {
+    let dir = batch_folder("upload-location", 2, 2);
+    let server = Server::start(vec![Action::Respond {
+        status: 201,
+        headers: vec![(
+            "Location".into(),
+            "https://api.copernica.com/v3/import/4242".into(),
+        )],
+        body: String::new(),
+        delay: std::time::Duration::ZERO,
+    }]);
+    let o = upload(&dir, &server.base(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("upload-state.json")).unwrap()).unwrap();
+    assert_eq!(state["accepted"][0]["importId"], "4242");
 }
