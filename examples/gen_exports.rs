@@ -106,7 +106,11 @@ fn main() -> std::io::Result<()> {
             first.to_lowercase(),
             last.replace(' ', "").to_lowercase()
         );
-        let newsletter = if rng.next() % 2 == 0 { "yes" } else { "no" };
+        let newsletter = if rng.next().is_multiple_of(2) {
+            "yes"
+        } else {
+            "no"
+        };
         let orders: Vec<Order> = (0..1 + rng.next() % 4)
             .map(|_| {
                 order_no += 1;
@@ -116,7 +120,7 @@ fn main() -> std::io::Result<()> {
                     total: format!("{}.{:02}", rng.next() % 500, rng.next() % 100),
                     quantity: 1 + rng.next() % 5,
                     status: rng.pick(STATUS),
-                    note: (rng.next() % 10 == 0).then(|| rng.pick(NOTES)),
+                    note: rng.next().is_multiple_of(10).then(|| rng.pick(NOTES)),
                 }
             })
             .collect();

@@ -104,7 +104,7 @@ impl Progress {
     /// Call once a row; the bar is updated every few thousand rows.
     pub fn row(&mut self) {
         self.rows += 1;
-        if self.rows % 4096 == 0 && !self.bar.is_hidden() {
+        if self.rows.is_multiple_of(4096) && !self.bar.is_hidden() {
             self.bar.set_position(self.counter.load(Ordering::Relaxed));
             self.bar.set_message(format!("{} rows", self.rows));
         }
