@@ -35,6 +35,7 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
     let name = display_name(&args.input);
     let mapping = fields::load(&args.fields)?;
     let (rdr, mut progress) = open_with_progress(&args.input, args.batching.threads)?;
+    let reader_warnings = rdr.warnings().to_vec();
     let mapper = match &mapping {
         Some(m) => Some(m.mapper(&rdr, &params.key_fields, false)?),
         None => None,
@@ -70,6 +71,7 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
         rdr,
         mapper,
         mapping.as_ref(),
+        reader_warnings,
         batcher,
         &tmp,
         &params,
@@ -374,6 +376,7 @@ fn write_all(
     rdr: profile_rows::RowReader,
     mapper: Option<field_map::Mapper>,
     mapping: Option<&LoadedMapping>,
+    reader_warnings: Vec<String>,
     mut batcher: Batcher,
     dir: &Path,
     params: &ImportParams,
@@ -441,8 +444,9 @@ fn write_all(
         },
         batches: entries,
         totals,
-        warnings: action_warning(params)
+        warnings: reader_warnings
             .into_iter()
+            .chain(action_warning(params))
             .chain(summary.warnings)
             .collect(),
     };

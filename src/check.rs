@@ -106,6 +106,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, Fail> {
     let mut batcher = Batcher::new(params, limits, args.batching.location_base.clone())
         .map_err(|e| Fail::usage(e, None))?;
     let info = rdr.info();
+    let reader_warnings = rdr.warnings().to_vec();
 
     let (mut rows, mut rejected, mut sent) = (0u64, 0u64, 0u64);
     let mut rejects = Vec::new();
@@ -175,8 +176,9 @@ pub fn run(args: &CheckArgs) -> Result<u8, Fail> {
         profiles: (!profile_keys.is_empty()).then_some(profiles.len() as u64),
         bodies,
         rejects,
-        warnings: batch::action_warning(&params_copy)
+        warnings: reader_warnings
             .into_iter()
+            .chain(batch::action_warning(&params_copy))
             .chain(summary.warnings)
             .collect(),
     };

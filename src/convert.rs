@@ -56,6 +56,9 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
         None => open_with_progress(&args.input, 0).map(|(r, p)| (r, Some(p))),
     };
     let (mut rdr, mut progress) = reopen()?;
+    for w in rdr.warnings() {
+        eprintln!("copernica-import: warning: {name}: {w}");
+    }
     let header = match (args.to, rdr.info().format) {
         (ConvertTo::Csv, Format::Json | Format::Ndjson) => {
             let mut row = Row::new();

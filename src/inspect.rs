@@ -29,6 +29,7 @@ struct Report<'a> {
     rows: u64,
     rejected: u64,
     rejects: Vec<RejectOut>,
+    warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -73,7 +74,9 @@ pub fn run(args: &InspectArgs) -> Result<u8, Fail> {
             Some(name) => collections.push(Collection { name, fields }),
         }
     }
+    let warnings = rdr.warnings().to_vec();
     let report = Report {
+        warnings,
         input: name,
         format: info.format.name(),
         encoding: info.encoding.name(),
@@ -81,7 +84,7 @@ pub fn run(args: &InspectArgs) -> Result<u8, Fail> {
             Detection::Bom => "byte order mark",
             Detection::Label => "given",
             Detection::ValidUtf8 => "valid UTF-8",
-            Detection::NotUtf8 => "not valid UTF-8",
+            Detection::NotUtf8 => "guessed: not valid UTF-8",
         },
         gzip: info.gzip,
         delimiter: if is_csv {
@@ -152,6 +155,9 @@ fn write_text(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
             "  ... and {} more",
             r.rejected - r.rejects.len() as u64
         )?;
+    }
+    for w in &r.warnings {
+        writeln!(out, "warning:    {w}")?;
     }
     Ok(())
 }

@@ -191,7 +191,7 @@ fn inspect_text_names_encoding_delimiter_and_rejects() {
     for (fixture, expected) in [
         (
             "windows-1252-semicolon.csv",
-            "encoding:   windows-1252 (not valid UTF-8)",
+            "encoding:   windows-1252 (guessed: not valid UTF-8)",
         ),
         ("windows-1252-semicolon.csv", "delimiter:  ; (sniffed)"),
         (
@@ -1719,4 +1719,161 @@ fn upload_reads_the_import_id_from_location_without_x_created() {
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("upload-state.json")).unwrap()).unwrap();
     assert_eq!(state["accepted"][0]["importId"], "4242");
+}
+
+// ---- Real exports that needed reading rules of their own ----
+
+fn inspect_json(input: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["inspect", input, "--json"];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_str(&stdout(&o)).unwrap()
+}
+
+#[test]
+fn datev_exports_read_with_skip_lines() {
+    for (file, columns, rows, first) in [
+        (
+            "datev-extf-debitoren-stammdaten-cp1252.csv",
+            254,
+            4,
+            "Konto",
+        ),
+        (
+            "datev-extf-buchungsstapel-cp1252-decimal-comma.csv",
+            120,
+            2,
+            "Umsatz (ohne Soll/Haben-Kz)",
+        ),
+    ] {
+        let input = real_export(file);
+        // Without the option: the metadata line is taken for the header.
+        let o = run(&["inspect", &input]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        assert!(
+            err.contains("column 7 of the header has an empty name"),
+            "{err}"
+        );
+        assert!(err.contains("hint: the first line has far fewer fields than the next: if it is a title or metadata line (DATEV exports have one), skip it with --skip-lines 1"), "{err}");
+        let r = inspect_json(&input, &["--skip-lines", "1"]);
+        assert_eq!(r["encoding"], "windows-1252");
+        assert_eq!(r["columns"].as_array().unwrap().len(), columns);
+        assert_eq!(r["columns"][0], first);
+        assert_eq!(r["rows"], rows);
+        assert_eq!(r["rejected"], 0);
+    }
+    let o = run(&[
+        "convert",
+        &real_export("datev-extf-debitoren-stammdaten-cp1252.csv"),
+        "--skip-lines",
+        "1",
+    ]);
+    assert!(stdout(&o).contains("\"Straße\":"), "{}", stdout(&o));
+    let o = run(&[
+        "convert",
+        &real_export("datev-extf-buchungsstapel-cp1252-decimal-comma.csv"),
+        "--skip-lines",
+        "1",
+    ]);
+    let rows = ndjson(&stdout(&o));
+    assert_eq!(rows[0]["Umsatz (ohne Soll/Haben-Kz)"], "24,95");
+    // Lines are still the file's: the first row is line 3.
+    let dir = temp_dir("datev");
+    let out = dir.join("out");
+    let b = batch(
+        &real_export("datev-extf-buchungsstapel-cp1252-decimal-comma.csv"),
+        out.to_str().unwrap(),
+        &["--skip-lines", "1", "--action", "add"],
+    );
+    assert!(b.status.success(), "{}", stderr(&b));
+    let (manifest, _) = batch_rows(&out);
+    assert_eq!(manifest["batches"][0]["firstLine"], 3);
+    assert_eq!(manifest["batches"][0]["lastLine"], 4);
+}
+
+#[test]
+fn thunderbird_exports_drop_the_trailing_delimiter_with_one_warning() {
+    for file in [
+        "thunderbird-addressbook-utf16le-crlf.csv",
+        "thunderbird-addressbook-shiftjis-crlf.csv",
+    ] {
+        let r = inspect_json(&real_export(file), &[]);
+        assert_eq!(r["columns"].as_array().unwrap().len(), 37, "{file}");
+        assert_eq!(r["rows"], 1);
+        assert_eq!(r["rejected"], 0);
+        assert_eq!(r["warnings"].as_array().unwrap().len(), 1);
+    }
+    let o = run(&[
+        "inspect",
+        &real_export("thunderbird-addressbook-shiftjis-crlf.csv"),
+    ]);
+    assert!(
+        stdout(&o).contains("encoding:   Shift_JIS (guessed: not valid UTF-8)"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&[
+        "convert",
+        &real_export("thunderbird-addressbook-shiftjis-crlf.csv"),
+    ]);
+    let rows = ndjson(&stdout(&o));
+    assert_eq!(rows[0]["First Name"], "権兵衛");
+    assert_eq!(rows[0]["Display Name"], "名無しの権兵衛");
+    assert_eq!(
+        stderr(&o)
+            .matches("the header ends with a delimiter")
+            .count(),
+        1
+    );
+    // --encoding still wins over the guess.
+    let r = inspect_json(
+        &real_export("thunderbird-addressbook-shiftjis-crlf.csv"),
+        &["--encoding", "euc-jp", "--lossy"],
+    );
+    assert_eq!(r["encoding"], "EUC-JP");
+    // A value under the empty name stays an error naming the column.
+    let o = run(&["inspect", &testdata("trailing-delimiter-value.csv")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(
+            "line 3: column 3 of the header has an empty name, and this row has a value under it"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn excel_sep_line_sets_the_delimiter() {
+    let r = inspect_json(&testdata("excel-sep-line.csv"), &[]);
+    assert_eq!(r["delimiter"], ";");
+    assert_eq!(r["columns"], serde_json::json!(["Email", "Name", "Amount"]));
+    assert_eq!(r["rows"], 2);
+    // --delimiter still wins.
+    let r = inspect_json(&testdata("excel-sep-line.csv"), &["--delimiter", ","]);
+    assert_eq!(r["columns"], serde_json::json!(["Email;Name;Amount"]));
+}
+
+#[test]
+fn cr_only_lines_in_rejects_and_the_manifest() {
+    let dir = temp_dir("cr-only");
+    let out = dir.join("out");
+    let o = batch(
+        &testdata("cr-only-mac.csv"),
+        out.to_str().unwrap(),
+        &["--action", "add"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (manifest, rows) = batch_rows(&out);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(manifest["batches"][0]["firstLine"], 2);
+    assert_eq!(manifest["batches"][0]["lastLine"], 7);
+    let rejects = std::fs::read_to_string(out.join("rejects.csv")).unwrap();
+    let lines: Vec<String> = csv::Reader::from_reader(rejects.as_bytes())
+        .records()
+        .map(|r| r.unwrap()[0].to_string())
+        .collect();
+    assert_eq!(lines, ["3", "6"]);
 }

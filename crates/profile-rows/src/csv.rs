@@ -15,12 +15,29 @@
 //!   (`"a" ,b` gives `a`), as Commons CSV does; any other text there is kept
 //!   literally (`"a"b` gives `ab`), as the `csv` crate does, so no byte is lost.
 //! * `\r\n`, `\n` and a lone `\r` all end a record; inside quotes they are data.
-//! * Lines are counted on `\n`, inside quoted fields too, so positions match
-//!   what an editor shows.
+//! * Lines are physical lines: `\r\n`, `\n` and a lone `\r` (old Mac files)
+//!   each end one, inside quoted fields too, so positions match what an
+//!   editor shows. A `\r` counts when it is met; a `\n` right after it, even
+//!   in the next chunk, does not count again.
 //! * A quoted field still open at the end of input is reported, not closed
 //!   silently: the caller rejects that record.
 
-use memchr::{memchr, memchr3};
+use memchr::{memchr, memchr3, memchr_iter};
+
+/// Line breaks in `text`: each `\r`, and each `\n` not right after a `\r`
+/// (`cr` says whether the text before `text` ended with one, and is updated).
+fn lines_in(text: &[u8], cr: &mut bool) -> u64 {
+    let Some(&last) = text.last() else {
+        return 0;
+    };
+    let mut n = memchr_iter(b'\r', text).count() as u64;
+    for p in memchr_iter(b'\n', text) {
+        let after_cr = if p == 0 { *cr } else { text[p - 1] == b'\r' };
+        n += u64::from(!after_cr);
+    }
+    *cr = last == b'\r';
+    n
+}
 
 /// The shape of a CSV file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +105,8 @@ pub(crate) struct Parser {
     state: State,
     /// A `\r` ended the last record; a `\n` right after belongs to it.
     after_cr: bool,
+    /// Quoted text so far ended with a `\r` (counted already).
+    quoted_cr: bool,
     blank_mark: Option<usize>,
     /// Line of the next byte, from 1.
     line: u64,
@@ -104,12 +123,19 @@ impl Parser {
             d,
             state: State::StartRecord,
             after_cr: false,
+            quoted_cr: false,
             blank_mark: None,
             line: 1,
             byte: 0,
             record_line: 1,
             record_byte: 0,
         }
+    }
+
+    /// Starts counting at line `line` (lines before it were skipped).
+    pub(crate) fn start_at_line(&mut self, line: u64) {
+        self.line = line;
+        self.record_line = line;
     }
 
     /// Line of the next byte to be read, from 1.
@@ -147,11 +173,8 @@ impl Parser {
             self.state = State::StartField;
             false
         } else {
-            if b == b'\n' {
-                self.line += 1;
-            } else {
-                self.after_cr = true;
-            }
+            self.line += 1;
+            self.after_cr = b == b'\r';
             self.state = State::StartRecord;
             true
         }
@@ -183,17 +206,13 @@ impl Parser {
             match self.state {
                 State::StartRecord => {
                     if std::mem::take(&mut self.after_cr) && b == b'\n' {
-                        self.line += 1;
                         i += 1;
                         continue;
                     }
                     if b == b'\n' || b == b'\r' {
                         if self.d.skip_blank_lines {
-                            if b == b'\n' {
-                                self.line += 1;
-                            } else {
-                                self.after_cr = true;
-                            }
+                            self.line += 1;
+                            self.after_cr = b == b'\r';
                             i += 1;
                             continue;
                         }
@@ -252,10 +271,11 @@ impl Parser {
                         None => (input.len() - i, false),
                     };
                     let text = &input[i..i + k];
-                    self.line += memchr::memchr_iter(b'\n', text).count() as u64;
+                    self.line += lines_in(text, &mut self.quoted_cr);
                     out.extend_from_slice(text);
                     i += k;
                     if closed {
+                        self.quoted_cr = false;
                         i += 1;
                         self.state = State::QuoteInQuoted;
                     }
@@ -288,6 +308,7 @@ impl Parser {
     }
 
     fn start_record(&mut self, i: usize) {
+        self.after_cr = false;
         self.record_line = self.line;
         self.record_byte = self.byte + i as u64;
     }

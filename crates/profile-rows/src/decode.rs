@@ -9,8 +9,9 @@
 //!
 //! Without a BOM or a label the input is read as UTF-8 until it proves
 //! otherwise, in one pass: at the first invalid sequence, if everything
-//! before it was ASCII (which reads the same in both), the rest is read as
-//! windows-1252; after valid non-ASCII UTF-8 it is an error, since neither
+//! before it was ASCII (which reads the same in every encoding chardetng
+//! answers), the rest is read in the legacy encoding chardetng guesses from
+//! the next 64 KiB (windows-1252, windows-1250, Shift_JIS, ...); after valid non-ASCII UTF-8 it is an error, since neither
 //! encoding reads the whole input right. That is the answer a scan of the
 //! whole input would give, without reading it twice.
 //!
@@ -21,7 +22,7 @@
 
 use std::io::{self, Read};
 
-use encoding_rs::{CoderResult, DecoderResult, Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
+use encoding_rs::{CoderResult, DecoderResult, Encoding, UTF_16BE, UTF_16LE, UTF_8};
 
 use crate::error::{ErrorKind, Result};
 use crate::input::Source;
@@ -37,7 +38,8 @@ pub enum Detection {
     /// read to the end).
     ValidUtf8,
     /// No BOM and no label, and an invalid sequence came after nothing but
-    /// ASCII: windows-1252 (from the start: ASCII reads the same in both).
+    /// ASCII: a legacy encoding guessed by chardetng from the first 64 KiB
+    /// after the first non-ASCII byte (from the start: ASCII reads the same).
     NotUtf8,
 }
 
@@ -166,8 +168,8 @@ pub(crate) struct Decoder {
     bad: Option<BadSequence>,
     /// Largest slice `fill_buf` hands out: a knob to test chunk boundaries.
     chunk: usize,
-    /// A guessed UTF-8 input turned out to be windows-1252.
-    fell_back: bool,
+    /// A guessed UTF-8 input turned out to be in this legacy encoding.
+    guessed: Option<&'static Encoding>,
 }
 
 /// The least buffer that always has room for one character of output.
@@ -199,14 +201,14 @@ impl Decoder {
             eof: false,
             bad: None,
             chunk: usize::MAX,
-            fell_back: false,
+            guessed: None,
         }
     }
 
-    /// True when an input read as UTF-8 by guess turned out to be
-    /// windows-1252 (see [`Detection::NotUtf8`]).
-    pub(crate) fn fell_back(&self) -> bool {
-        self.fell_back
+    /// The legacy encoding an input read as UTF-8 by guess turned out to
+    /// be in (see [`Detection::NotUtf8`]).
+    pub(crate) fn guessed(&self) -> Option<&'static Encoding> {
+        self.guessed
     }
 
     /// Hand out at most `n` bytes per `fill_buf` (tests of chunk boundaries).
@@ -307,11 +309,18 @@ impl Decoder {
                         self.eof = !invalid;
                     }
                     if invalid && guess && (!multibyte || lossy) {
-                        // Read the rest as windows-1252 (ASCII so far), or
-                        // as lossy UTF-8: from the bad sequence on.
-                        let encoding = if multibyte { UTF_8 } else { WINDOWS_1252 };
-                        self.fell_back = !multibyte;
-                        let rest = self.buf[self.end..self.filled].to_vec();
+                        // Read the rest in the legacy encoding chardetng
+                        // guesses (ASCII so far reads the same in all it
+                        // can answer), or as lossy UTF-8: from the bad
+                        // sequence on.
+                        let mut rest = self.buf[self.end..self.filled].to_vec();
+                        let encoding = if multibyte {
+                            UTF_8
+                        } else {
+                            let guessed = guess_legacy(&mut self.src, &mut rest)?;
+                            self.guessed = Some(guessed);
+                            guessed
+                        };
                         let mut raw = vec![0; self.buf.len().max(rest.len())];
                         raw[..rest.len()].copy_from_slice(&rest);
                         let at = self.base + self.end as u64;
@@ -380,6 +389,31 @@ impl Decoder {
     }
 }
 
+/// Raw bytes looked at for a guess: at least this many from the first
+/// non-ASCII byte on, or the whole input when shorter.
+pub(crate) const GUESS_WINDOW: usize = 64 * 1024;
+
+/// Guesses the legacy encoding of an input whose first non-ASCII byte
+/// begins `rest`, with chardetng: `rest` is topped up from `src` to the
+/// guess window first (those bytes are then decoded from `rest`, so nothing
+/// is read twice).
+fn guess_legacy(src: &mut Source, rest: &mut Vec<u8>) -> io::Result<&'static Encoding> {
+    let mut eof = false;
+    let mut have = rest.len();
+    if have < GUESS_WINDOW {
+        rest.resize(GUESS_WINDOW, 0);
+    }
+    while have < GUESS_WINDOW && !eof {
+        let n = read_some(src, &mut rest[have..])?;
+        have += n;
+        eof = n == 0;
+    }
+    rest.truncate(have);
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(rest, eof);
+    Ok(detector.guess(None, chardetng::Utf8Detection::Deny))
+}
+
 /// A decoder of `encoding` whose raw buffer is `raw`, holding `len` bytes
 /// that come after `base` bytes of the input.
 fn transcoder(
@@ -411,6 +445,7 @@ fn read_some(r: &mut Source, buf: &mut [u8]) -> io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use encoding_rs::WINDOWS_1252;
 
     fn decode_all(
         bytes: &[u8],
@@ -441,13 +476,13 @@ mod tests {
         let mut out = vec![];
         loop {
             match d.fill_buf().unwrap() {
-                Ok([]) => return (out, None, d.fell_back()),
+                Ok([]) => return (out, None, d.guessed().is_some()),
                 Ok(b) => {
                     let n = b.len();
                     out.extend_from_slice(b);
                     d.consume(n);
                 }
-                Err(bad) => return (out, Some(bad), d.fell_back()),
+                Err(bad) => return (out, Some(bad), d.guessed().is_some()),
             }
         }
     }
@@ -508,19 +543,22 @@ mod tests {
         let guess =
             |bytes: &[u8], lossy, cap| decode_as(bytes, UTF_8, Detection::ValidUtf8, lossy, cap);
         for cap in [1, 2, 3, 7, 64] {
-            // ASCII, then a windows-1252 byte: all of it is windows-1252.
-            let (out, bad, fell) = guess(b"plain\nna\xEFve", false, cap);
+            // ASCII, then windows-1252 text: all of it is windows-1252.
+            let text = "plain\nCrème brûlée, naïve café, déjà vu, à la carte, Noël";
+            let (bytes, _, _) = WINDOWS_1252.encode(text);
+            let (out, bad, fell) = guess(&bytes, false, cap);
             assert_eq!(
                 (out.as_slice(), bad.is_none(), fell),
-                ("plain\nnaïve".as_bytes(), true, true),
+                (text.as_bytes(), true, true),
                 "cap {cap}"
             );
-            // A cut character at the very end counts as well.
+            // A cut character at the very end counts as well: one byte is
+            // too little to tell which legacy encoding, but it is one.
             let (out, _, fell) = guess(b"abc\xC3", false, cap);
-            assert_eq!(
-                (out.as_slice(), fell),
-                ("abcÃ".as_bytes(), true),
-                "cap {cap}"
+            let out = String::from_utf8(out).unwrap();
+            assert!(
+                fell && out.starts_with("abc") && out.chars().count() == 4,
+                "cap {cap}: {out}"
             );
             // Valid non-ASCII UTF-8, then a bad byte: neither reads it all.
             let (out, bad, fell) = guess(b"caf\xC3\xA9\nna\xEFve", false, cap);

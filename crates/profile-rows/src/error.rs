@@ -66,6 +66,18 @@ pub enum ErrorKind {
     EmptyHeader {
         /// Column number, from 1.
         column: usize,
+        /// The line after has far more fields: the first may be a title
+        /// or metadata line.
+        short_first_line: bool,
+    },
+    /// A value under the header's empty last name (a trailing delimiter is
+    /// dropped only when every value under it is empty).
+    #[error("line {line}: column {column} of the header has an empty name, and this row has a value under it")]
+    ValueUnderEmptyHeader {
+        /// Column number, from 1.
+        column: usize,
+        /// Line of the row, from 1.
+        line: u64,
     },
     /// The same header name twice.
     #[error("header name {name:?} appears twice, in columns {first} and {second}")]
@@ -76,6 +88,9 @@ pub enum ErrorKind {
         first: usize,
         /// Column number of the second occurrence, from 1.
         second: usize,
+        /// The line after has far more fields: the first may be a title
+        /// or metadata line.
+        short_first_line: bool,
     },
     /// A row with more or fewer fields than the header (a reject).
     #[error("row has {found} fields, the header has {expected}")]
@@ -198,8 +213,19 @@ impl Error {
             ErrorKind::UnknownEncoding(_) => {
                 Some("use a WHATWG label such as utf-8, windows-1252, latin1, utf-16le")
             }
+            ErrorKind::EmptyHeader {
+                short_first_line: true,
+                ..
+            }
+            | ErrorKind::DuplicateHeader {
+                short_first_line: true,
+                ..
+            } => Some("the first line has far fewer fields than the next: if it is a title or metadata line (DATEV exports have one), skip it with --skip-lines 1"),
             ErrorKind::EmptyHeader { .. } | ErrorKind::DuplicateHeader { .. } => {
                 Some("every column needs its own name in the first row")
+            }
+            ErrorKind::ValueUnderEmptyHeader { .. } => {
+                Some("name that column in the header, or remove the values under it")
             }
             ErrorKind::RecordTooLarge { .. } => {
                 Some("check the quoting, or give the delimiter with --delimiter")

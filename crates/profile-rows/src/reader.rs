@@ -115,6 +115,7 @@ pub struct ReaderBuilder {
     array_join: String,
     parse_threads: usize,
     counter: Option<Arc<AtomicU64>>,
+    skip_lines: u64,
 }
 
 impl Default for ReaderBuilder {
@@ -131,6 +132,7 @@ impl Default for ReaderBuilder {
             array_join: ",".to_string(),
             parse_threads: 0,
             counter: None,
+            skip_lines: 0,
         }
     }
 }
@@ -150,6 +152,14 @@ impl ReaderBuilder {
     /// A builder with the defaults.
     pub fn new() -> ReaderBuilder {
         ReaderBuilder::default()
+    }
+
+    /// Skip this many physical lines before the CSV header (DATEV EXTF
+    /// files carry a metadata line above it). Lines are still counted:
+    /// positions stay those an editor shows.
+    pub fn skip_lines(&mut self, n: u64) -> &mut ReaderBuilder {
+        self.skip_lines = n;
+        self
     }
 
     /// Decode with this WHATWG label (`windows-1252`, `latin1`, `utf-16le`...)
@@ -308,7 +318,28 @@ impl ReaderBuilder {
                 }
             }
         };
-        let (delimiter, delimiter_sniffed) = match (format, self.delimiter) {
+        // Excel's `sep=;` line names the delimiter and is not the header.
+        let mut skipped = 0;
+        let mut sep = None;
+        if format == Format::Csv {
+            let head = dec.peek(8)?;
+            if head.len() >= 5
+                && head.starts_with(b"sep=")
+                && !matches!(head[4], b'\r' | b'\n' | b'"')
+                && head.get(5).is_none_or(|b| matches!(b, b'\r' | b'\n'))
+            {
+                sep = Some(head[4]);
+                skip_line(&mut dec, encoding.name())?;
+                skipped += 1;
+            }
+            for _ in 0..self.skip_lines {
+                if !skip_line(&mut dec, encoding.name())? {
+                    return Err(ErrorKind::EmptyInput.into());
+                }
+                skipped += 1;
+            }
+        }
+        let (delimiter, delimiter_sniffed) = match (format, self.delimiter.or(sep)) {
             (Format::Csv, None) => {
                 let sample = dec.peek(SNIFF_BYTES)?;
                 (sniff_delimiter(sample, sample.len() < SNIFF_BYTES), true)
@@ -317,10 +348,14 @@ impl ReaderBuilder {
         };
         dec.set_chunk(self.capacity);
         let engine = match format {
-            Format::Csv => Engine::Csv(Parser::new(Dialect {
-                delimiter,
-                ..self.dialect
-            })),
+            Format::Csv => {
+                let mut p = Parser::new(Dialect {
+                    delimiter,
+                    ..self.dialect
+                });
+                p.start_at_line(skipped + 1);
+                Engine::Csv(p)
+            }
             _ => Engine::Json(Box::new(JsonReader::new(
                 encoding.name(),
                 format == Format::Json,
@@ -345,6 +380,8 @@ impl ReaderBuilder {
             max_record: self.max_record,
             scratch: Vec::new(),
             has_header: self.has_header && format == Format::Csv,
+            trailing_empty: false,
+            warnings: Vec::new(),
         };
         if rdr.has_header {
             rdr.read_header()?;
@@ -394,6 +431,38 @@ pub struct RowReader {
     /// The record being parsed, before it is checked and copied into a row.
     scratch: Vec<u8>,
     has_header: bool,
+    /// The header ended with a delimiter: its last, empty name is dropped,
+    /// and so is the empty value under it.
+    trailing_empty: bool,
+    warnings: Vec<String>,
+}
+
+/// Consumes one physical line (`\n`, `\r\n` or `\r`) of decoded input;
+/// false when the input ended first.
+fn skip_line(dec: &mut Decoder, encoding: &'static str) -> Result<bool> {
+    loop {
+        let buf = match dec.fill_buf()? {
+            Ok(buf) => buf,
+            Err(bad) => return Err(bad.error(encoding, 1)),
+        };
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        match memchr::memchr2(b'\n', b'\r', buf) {
+            Some(k) => {
+                let cr = buf[k] == b'\r';
+                dec.consume(k + 1);
+                if cr && dec.peek(1)?.first() == Some(&b'\n') {
+                    dec.consume(1);
+                }
+                return Ok(true);
+            }
+            None => {
+                let n = buf.len();
+                dec.consume(n);
+            }
+        }
+    }
 }
 
 enum Engine {
@@ -424,8 +493,8 @@ impl RowReader {
     /// on (and for good) the encoding says so, with [`Detection::NotUtf8`].
     pub fn info(&self) -> InputInfo {
         let mut info = self.info;
-        if self.dec.fell_back() {
-            info.encoding.encoding = encoding_rs::WINDOWS_1252;
+        if let Some(encoding) = self.dec.guessed() {
+            info.encoding.encoding = encoding;
             info.encoding.detection = Detection::NotUtf8;
         }
         info
@@ -468,6 +537,17 @@ impl RowReader {
         self.scratch = text;
         if !got? {
             return Ok(false);
+        }
+        if self.trailing_empty && row.ends.len() == self.columns.len() + 1 {
+            let n = row.ends.len();
+            if row.ends[n - 1] != row.ends[n - 2] {
+                return Err(ErrorKind::ValueUnderEmptyHeader {
+                    column: n,
+                    line: row.line,
+                }
+                .into());
+            }
+            row.ends.pop();
         }
         if self.has_header && row.ends.len() != self.columns.len() {
             return Err(ErrorKind::FieldCount {
@@ -536,21 +616,56 @@ impl RowReader {
             return Err(ErrorKind::EmptyInput.into());
         }
         row.text = String::from_utf8_lossy(&text).into_owned();
+        let n = row.len();
         for (i, name) in row.iter().enumerate() {
             let name = name.trim();
-            if name.is_empty() {
-                return Err(ErrorKind::EmptyHeader { column: i + 1 }.into());
+            if name.is_empty() && i + 1 == n && n > 1 {
+                // A trailing delimiter: dropped while nothing is under it.
+                self.trailing_empty = true;
+                self.warnings.push(format!(
+                    "the header ends with a delimiter (column {n} has no name): that empty last column is dropped from every row"
+                ));
+                break;
             }
-            if let Some(first) = self.columns.find(name) {
-                return Err(ErrorKind::DuplicateHeader {
-                    name: name.to_string(),
-                    first: first + 1,
-                    second: i + 1,
+            let error = if name.is_empty() {
+                Some(ErrorKind::EmptyHeader {
+                    column: i + 1,
+                    short_first_line: false,
+                })
+            } else {
+                self.columns
+                    .find(name)
+                    .map(|first| ErrorKind::DuplicateHeader {
+                        name: name.to_string(),
+                        first: first + 1,
+                        second: i + 1,
+                        short_first_line: false,
+                    })
+            };
+            if let Some(mut error) = error {
+                // A title or metadata line above the header?
+                let (mut t, mut e) = (Vec::new(), Vec::new());
+                let short =
+                    matches!(self.read_record(&mut t, &mut e), Ok(true)) && e.len() >= 2 * n;
+                match &mut error {
+                    ErrorKind::EmptyHeader {
+                        short_first_line, ..
+                    }
+                    | ErrorKind::DuplicateHeader {
+                        short_first_line, ..
+                    } => *short_first_line = short,
+                    _ => {}
                 }
-                .into());
+                return Err(error.into());
             }
             self.columns.intern(name);
         }
         Ok(())
+    }
+
+    /// Things a person should know about how the input was read (a
+    /// trailing delimiter dropped), each once.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 }

@@ -459,3 +459,165 @@ fn header_names_are_trimmed_and_dotted_names_are_collections() {
         ]
     );
 }
+
+#[test]
+fn cr_only_line_breaks_are_lines() {
+    // Old Mac line breaks, a lone CR inside a quoted field, and one CRLF.
+    let got = read("cr-only-mac.csv").unwrap();
+    assert_eq!(got.header, strs(&["Email", "Name", "Note"]));
+    assert_eq!(got.rows.len(), 3);
+    assert_eq!(got.rows[1][2], "two\rlines");
+    let lines: Vec<(u64, String)> = got.rejects.iter().map(|r| (r.0, r.1.clone())).collect();
+    assert_eq!(
+        lines,
+        vec![
+            (3, "line 3: row has 2 fields, the header has 3".to_string()),
+            (6, "line 6: row has 2 fields, the header has 3".to_string()),
+        ]
+    );
+}
+
+// ---- Legacy encodings, guessed ----------------------------------------
+
+/// A realistic export in `encoding`: contacts with names and cities of one
+/// language, ASCII header and e-mail addresses, `;` and decimal commas.
+fn legacy_export(names: &[&str], cities: &[&str], rows: usize) -> String {
+    let mut s = String::from("Email;Naam;Stad;Bedrag;Opmerking\n");
+    for i in 0..rows {
+        let name = names[i % names.len()];
+        let city = cities[(i / names.len()) % cities.len()];
+        s.push_str(&format!(
+            "user{i}@example.com;{name};{city};{},{:02};{name} uit {city}\n",
+            i % 900,
+            i % 100
+        ));
+    }
+    s
+}
+
+#[test]
+fn legacy_encodings_are_guessed_not_assumed() {
+    let cases: &[(&encoding_rs::Encoding, &[&str], &[&str])] = &[
+        (
+            encoding_rs::WINDOWS_1250,
+            &[
+                "Łukasz Wójcik",
+                "Zofia Kamińska",
+                "Paweł Dąbrowski",
+                "Jiří Novák",
+                "Dvořák Růžena",
+                "Šárka Černá",
+            ],
+            &[
+                "Łódź",
+                "Kraków",
+                "Gdańsk",
+                "Brno",
+                "Plzeň",
+                "České Budějovice",
+            ],
+        ),
+        (
+            encoding_rs::WINDOWS_1251,
+            &[
+                "Иван Петров",
+                "Мария Смирнова",
+                "Алексей Кузнецов",
+                "Ольга Попова",
+            ],
+            &["Москва", "Санкт-Петербург", "Новосибирск", "Екатеринбург"],
+        ),
+        (
+            encoding_rs::WINDOWS_1252,
+            &[
+                "Zoë de Vries",
+                "Jürgen Müller",
+                "Hélène Dubois",
+                "François Lefèvre",
+                "Sjoerd Ĳzerman",
+                "Chloé Bäcker",
+            ],
+            &[
+                "Liège",
+                "München",
+                "Köln",
+                "Besançon",
+                "Düsseldorf",
+                "Genève",
+            ],
+        ),
+    ];
+    let dir = std::env::temp_dir().join(format!("profile-rows-legacy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (encoding, names, cities) in cases {
+        let text = legacy_export(names, cities, 3_000).replace('Ĳ', "IJ");
+        let (bytes, _, unmappable) = encoding.encode(&text);
+        assert!(!unmappable, "{}", encoding.name());
+        let path = dir.join(format!("{}.csv", encoding.name()));
+        std::fs::write(&path, &bytes).unwrap();
+        for cap in [7, 64 * 1024] {
+            let mut b = ReaderBuilder::new();
+            b.buffer_capacity(cap);
+            let mut rdr = b.from_path(&path).unwrap();
+            let mut row = Row::new();
+            let mut got = String::from("Email;Naam;Stad;Bedrag;Opmerking\n");
+            while rdr.read_row(&mut row).unwrap() {
+                got.push_str(&row.iter().collect::<Vec<_>>().join(";"));
+                got.push('\n');
+            }
+            assert_eq!(
+                rdr.info().encoding.name(),
+                encoding.name(),
+                "capacity {cap}"
+            );
+            assert_eq!(rdr.info().encoding.detection, Detection::NotUtf8);
+            assert_eq!(got, text, "{} at capacity {cap}", encoding.name());
+        }
+        // A stream, read once: the same guess.
+        let rdr = ReaderBuilder::new()
+            .from_reader(std::io::Cursor::new(bytes.into_owned()))
+            .unwrap();
+        let mut rdr = rdr;
+        let mut row = Row::new();
+        while rdr.read_row(&mut row).unwrap() {}
+        assert_eq!(rdr.info().encoding.name(), encoding.name(), "stream");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn shift_jis_thunderbird_names_come_out_exactly() {
+    let got = read("conformance/real-exports/thunderbird-addressbook-shiftjis-crlf.csv").unwrap();
+    assert_eq!(got.header.len(), 37);
+    assert_eq!(got.rows.len(), 1);
+    assert_eq!(
+        got.rows[0][..3],
+        strs(&["権兵衛", "名無し", "名無しの権兵衛"])
+    );
+    assert_eq!(got.rows[0][4], "名無しの権兵衛@host.invalid");
+    let rdr = ReaderBuilder::new()
+        .from_path(testdata(
+            "conformance/real-exports/thunderbird-addressbook-shiftjis-crlf.csv",
+        ))
+        .unwrap();
+    assert_eq!(rdr.info().encoding.name(), "Shift_JIS");
+    assert_eq!(
+        rdr.warnings(),
+        ["the header ends with a delimiter (column 38 has no name): that empty last column is dropped from every row"]
+    );
+}
+
+#[test]
+fn ascii_stays_utf8_and_the_label_still_wins() {
+    let got = ReaderBuilder::new()
+        .from_bytes(b"a,b\n1,2\n".to_vec())
+        .unwrap();
+    assert_eq!(got.info().encoding.name(), "UTF-8");
+    let mut b = ReaderBuilder::new();
+    b.encoding(Some("windows-1250"));
+    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode("Имя,Город\nИван,Москва\n");
+    let mut rdr = b.from_bytes(bytes.into_owned()).unwrap();
+    assert_eq!(rdr.info().encoding.name(), "windows-1250");
+    let mut row = Row::new();
+    assert!(rdr.read_row(&mut row).unwrap());
+}
