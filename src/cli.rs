@@ -83,6 +83,9 @@ pub struct InputArgs {
     /// Joins the items of a JSON array of scalars into one field.
     #[arg(long, value_name = "S", default_value = ",")]
     pub array_join: String,
+    /// JSON: read the records at this JSON Pointer (`/customers` for `{"customers":[...]}`).
+    #[arg(long, value_name = "POINTER")]
+    pub records: Option<String>,
     /// Skip N physical lines before the CSV header (DATEV exports have a metadata line).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub skip_lines: u64,

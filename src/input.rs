@@ -52,6 +52,7 @@ fn open_counted(
         .format(args.input_format)
         .array_join(&args.array_join)
         .skip_lines(args.skip_lines)
+        .records(args.records.as_deref())
         .parse_threads(parse_threads);
     b.from_input(input)
         .map_err(|e| Fail::input(display_name(args), &e))

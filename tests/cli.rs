@@ -1877,3 +1877,51 @@ fn cr_only_lines_in_rejects_and_the_manifest() {
         .collect();
     assert_eq!(lines, ["3", "6"]);
 }
+
+#[test]
+fn shopify_api_dumps_read_with_records() {
+    let customers = real_export("shopify-admin-api-customers-search.json");
+    let o = run(&["inspect", &customers]);
+    assert!(
+        stdout(&o).contains("warning:    the input is one object whose member \"customers\" is an array of objects: to read its elements as records, use --records /customers"),
+        "{}",
+        stdout(&o)
+    );
+    let r = inspect_json(&customers, &["--records", "/customers"]);
+    assert_eq!(r["rows"], 1);
+    assert_eq!(r["profile_fields"].as_array().unwrap()[2], "email");
+    let o = run(&["convert", &customers, "--records", "/customers"]);
+    let rows = ndjson(&stdout(&o));
+    assert_eq!(rows[0]["email"], "bob.norman@hostmail.com");
+    assert_eq!(rows[0]["default_address.city"], "Louisville");
+
+    let order = real_export("shopify-admin-api-order-line-items.json");
+    let dir = temp_dir("records");
+    for threads in ["1", "3"] {
+        let out = dir.join(format!("out{threads}"));
+        let o = batch(
+            &order,
+            out.to_str().unwrap(),
+            &[
+                "--records",
+                "/order/line_items",
+                "--action",
+                "add",
+                "--threads",
+                threads,
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let (_, rows) = batch_rows(&out);
+        assert_eq!(rows.len(), 3);
+        assert!(rows.iter().all(|r| r["title"] == "IPod Nano - 8gb"));
+    }
+    assert_eq!(bodies(&dir.join("out1")), bodies(&dir.join("out3")));
+    let o = run(&["inspect", &order, "--records", "/order/items"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--records /order/items: /order has no member \"items\""),
+        "{}",
+        stderr(&o)
+    );
+}

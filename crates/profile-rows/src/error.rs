@@ -118,6 +118,14 @@ pub enum ErrorKind {
         /// What is wrong.
         message: &'static str,
     },
+    /// `--records POINTER` does not name an array or object of the input.
+    #[error("--records {pointer}: {message}")]
+    Pointer {
+        /// The pointer as given.
+        pointer: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A JSON value that is not an object (a reject).
     #[error("the value is {found}, not an object")]
     NotAnObject {

@@ -23,6 +23,7 @@ use crate::decode::Decoder;
 use crate::error::{ErrorKind, Position, Result};
 use crate::flatten::{self, Flattener, Parsed, Unfit};
 use crate::parallel::Parallel;
+use crate::pointer::{Found, Navigator, Suffix};
 use crate::row::{Columns, Row};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +70,11 @@ pub(crate) struct JsonReader {
     reject: Option<ErrorKind>,
     values: u64,
     max_value: usize,
+    /// With `--records`: walking to the records, then what closes them.
+    nav: Option<Navigator>,
+    suffix: Option<Suffix>,
+    /// The records are one object (the pointer names an object).
+    single: bool,
 }
 
 fn is_blank(b: u8) -> bool {
@@ -83,8 +89,12 @@ impl JsonReader {
         max_value: usize,
         workers: usize,
         block_bytes: usize,
+        records: Option<Navigator>,
     ) -> JsonReader {
         JsonReader {
+            nav: records,
+            suffix: None,
+            single: false,
             encoding,
             require_value,
             array: false,
@@ -197,9 +207,39 @@ impl JsonReader {
             if buf.is_empty() {
                 return self.at_end(columns);
             }
+            if let Some(nav) = &mut self.nav {
+                let (used, found) = nav.feed(buf)?;
+                let depth = nav.depth();
+                self.advance(&buf[..used]);
+                dec.consume(used);
+                match found {
+                    None => {}
+                    Some(Found::Array) => {
+                        self.array = true;
+                        self.phase = Phase::FirstOrEnd;
+                    }
+                    Some(Found::Object) => self.single = true,
+                }
+                if found.is_some() {
+                    self.nav = None;
+                    self.suffix = Some(Suffix::new(depth));
+                }
+                continue;
+            }
             let mut i = 0;
             let mut value_start = 0;
             while i < buf.len() {
+                let records_done =
+                    self.phase == Phase::End || (self.single && self.phase == Phase::AfterValue);
+                if let (true, Some(suffix)) = (records_done, &mut self.suffix) {
+                    // The rest of the document around the records.
+                    if let Err(k) = suffix.feed(&buf[i..]) {
+                        self.advance(&buf[..i + k]);
+                        return Err(self.syntax("trailing characters after the document"));
+                    }
+                    i = buf.len();
+                    continue;
+                }
                 match self.phase {
                     Phase::Element => {
                         match self.scan(buf, i) {
@@ -363,6 +403,15 @@ impl JsonReader {
     }
 
     fn at_end(&mut self, columns: &mut Columns) -> Result<bool> {
+        if let Some(nav) = &self.nav {
+            let _ = nav;
+            return Err(self.syntax("unexpected end of input before the records --records names"));
+        }
+        if self.suffix.is_some_and(|s| !s.closed())
+            && (self.phase == Phase::End || (self.single && self.phase == Phase::AfterValue))
+        {
+            return Err(self.syntax("unexpected end of input: the document is not closed"));
+        }
         match self.phase {
             Phase::Start if self.require_value => {
                 Err(self.syntax("empty input: there is no JSON value"))

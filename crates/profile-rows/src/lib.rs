@@ -53,6 +53,7 @@ mod flatten;
 mod input;
 mod json;
 mod parallel;
+mod pointer;
 mod reader;
 mod row;
 mod sniff;

@@ -116,6 +116,7 @@ pub struct ReaderBuilder {
     parse_threads: usize,
     counter: Option<Arc<AtomicU64>>,
     skip_lines: u64,
+    records: Option<String>,
 }
 
 impl Default for ReaderBuilder {
@@ -133,6 +134,7 @@ impl Default for ReaderBuilder {
             parse_threads: 0,
             counter: None,
             skip_lines: 0,
+            records: None,
         }
     }
 }
@@ -159,6 +161,15 @@ impl ReaderBuilder {
     /// positions stay those an editor shows.
     pub fn skip_lines(&mut self, n: u64) -> &mut ReaderBuilder {
         self.skip_lines = n;
+        self
+    }
+
+    /// Read the records of a wrapped JSON document (`{"customers":[...]}`)
+    /// at this RFC 6901 pointer (`/customers`): the array there is read
+    /// element by element, whatever its size; an object there is the one
+    /// record. JSON input only.
+    pub fn records(&mut self, pointer: Option<&str>) -> &mut ReaderBuilder {
+        self.records = pointer.map(str::to_string);
         self
     }
 
@@ -313,6 +324,7 @@ impl ReaderBuilder {
                 let sample = dec.peek(SNIFF_BYTES)?;
                 match sample.iter().find(|b| !b.is_ascii_whitespace()) {
                     Some(b'[') => Format::Json,
+                    Some(b'{') if self.records.is_some() => Format::Json,
                     Some(b'{') => Format::Ndjson,
                     _ => Format::Csv,
                 }
@@ -346,6 +358,26 @@ impl ReaderBuilder {
             }
             (_, d) => (d.unwrap_or(b','), false),
         };
+        let records = match (&self.records, format) {
+            (None, _) => None,
+            (Some(_), Format::Csv) => {
+                return Err(ErrorKind::Pointer {
+                    pointer: self.records.clone().unwrap_or_default(),
+                    message: "--records is for JSON input".into(),
+                }
+                .into())
+            }
+            (Some(p), _) => Some(crate::pointer::Navigator::new(p)?),
+        };
+        let mut warnings = Vec::new();
+        if records.is_none() && format != Format::Csv {
+            if let Some(key) = wrapped_records(dec.peek(SNIFF_BYTES)?) {
+                warnings.push(format!(
+                    "the input is one object whose member {key:?} is an array of objects: to read its elements as records, use --records /{}",
+                    key.replace('~', "~0").replace('/', "~1")
+                ));
+            }
+        }
         dec.set_chunk(self.capacity);
         let engine = match format {
             Format::Csv => {
@@ -363,6 +395,7 @@ impl ReaderBuilder {
                 self.max_record,
                 self.parse_threads,
                 self.capacity,
+                records,
             ))),
         };
         let mut rdr = RowReader {
@@ -381,7 +414,7 @@ impl ReaderBuilder {
             scratch: Vec::new(),
             has_header: self.has_header && format == Format::Csv,
             trailing_empty: false,
-            warnings: Vec::new(),
+            warnings,
         };
         if rdr.has_header {
             rdr.read_header()?;
@@ -435,6 +468,65 @@ pub struct RowReader {
     /// and so is the empty value under it.
     trailing_empty: bool,
     warnings: Vec<String>,
+}
+
+/// The key of the first member of a top-level object that is an array of
+/// objects (`{"customers":[{...` gives `customers`), looking at the start
+/// of the input only.
+fn wrapped_records(head: &[u8]) -> Option<String> {
+    let blank = |b: &u8| b.is_ascii_whitespace();
+    let mut i = head.iter().position(|b| !blank(b))?;
+    if head[i] != b'{' {
+        return None;
+    }
+    i += 1;
+    let (mut depth, mut in_string, mut escape) = (1usize, false, false);
+    let mut key_start = None;
+    let mut last_key: Option<&[u8]> = None;
+    while i < head.len() {
+        let b = head[i];
+        if escape {
+            escape = false;
+        } else if in_string {
+            if b == b'\\' {
+                escape = true;
+            } else if b == b'"' {
+                in_string = false;
+                if depth == 1 {
+                    if let Some(s) = key_start.take() {
+                        last_key = Some(&head[s..i]);
+                    }
+                }
+            }
+        } else {
+            match b {
+                b'"' => {
+                    in_string = true;
+                    if depth == 1 && last_key.is_none() {
+                        key_start = Some(i + 1);
+                    }
+                }
+                b',' if depth == 1 => last_key = None,
+                b'[' if depth == 1 => {
+                    let next = head[i + 1..].iter().find(|b| !blank(b));
+                    if next == Some(&b'{') {
+                        return last_key.map(|k| String::from_utf8_lossy(k).into_owned());
+                    }
+                    depth += 1;
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return None;
+                    }
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Consumes one physical line (`\n`, `\r\n` or `\r`) of decoded input;

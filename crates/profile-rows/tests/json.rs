@@ -474,3 +474,100 @@ fn parser_threads_give_the_same_rows_columns_rejects_and_errors() {
         }
     }
 }
+
+// ---- --records: wrapped API dumps -------------------------------------
+
+#[test]
+fn records_pointer_reads_wrapped_dumps_at_every_capacity() {
+    let path = testdata("conformance/real-exports/shopify-admin-api-order-line-items.json");
+    let got = common::read_at_every_capacity(
+        &path,
+        |b| {
+            b.records(Some("/order/line_items"));
+        },
+        |mut rdr| {
+            let mut row = profile_rows::Row::new();
+            let mut rows = Vec::new();
+            while rdr.read_row(&mut row)? {
+                let fields: Vec<(String, String)> = (0..row.len())
+                    .map(|i| {
+                        (
+                            rdr.columns().name(row.column(i)).to_string(),
+                            row.get(i).unwrap().to_string(),
+                        )
+                    })
+                    .collect();
+                rows.push(fields);
+            }
+            Ok(rows)
+        },
+    )
+    .unwrap();
+    assert_eq!(got.len(), 3);
+    let title = |r: &Vec<(String, String)>| r.iter().find(|(k, _)| k == "title").unwrap().1.clone();
+    assert!(got.iter().all(|r| title(r) == "IPod Nano - 8gb"));
+    assert!(got[0].iter().any(|(k, v)| k == "price" && v == "199.00"));
+
+    let path = testdata("conformance/real-exports/shopify-admin-api-customers-search.json");
+    let got = common::read_at_every_capacity(
+        &path,
+        |b| {
+            b.records(Some("/customers"));
+        },
+        |mut rdr| {
+            let mut row = profile_rows::Row::new();
+            let mut emails = Vec::new();
+            while rdr.read_row(&mut row)? {
+                let c = rdr.columns().find("email").unwrap();
+                emails.push(
+                    (0..row.len())
+                        .find(|&i| row.column(i) == c)
+                        .map(|i| row.get(i).unwrap().to_string()),
+                );
+            }
+            Ok(emails)
+        },
+    )
+    .unwrap();
+    assert_eq!(got, [Some("bob.norman@hostmail.com".to_string())]);
+}
+
+#[test]
+fn records_pointer_errors_and_the_hint() {
+    let read = |doc: &str, pointer: &str| -> Result<usize, String> {
+        let mut b = profile_rows::ReaderBuilder::new();
+        b.records(Some(pointer)).buffer_capacity(7);
+        let mut rdr = b
+            .from_bytes(doc.as_bytes().to_vec())
+            .map_err(|e| e.to_string())?;
+        let mut row = profile_rows::Row::new();
+        let mut n = 0;
+        while rdr.read_row(&mut row).map_err(|e| e.to_string())? {
+            n += 1;
+        }
+        Ok(n)
+    };
+    let doc = r#"{"meta":{"page":1,"note":"]}"},"data":[{"a":1},{"a":2}],"total":2}"#;
+    assert_eq!(read(doc, "/data"), Ok(2));
+    assert_eq!(read(doc, "/meta"), Ok(1));
+    assert_eq!(
+        read(doc, "/missing").unwrap_err(),
+        "--records /missing: / has no member \"missing\""
+    );
+    assert_eq!(
+        read(&doc[..doc.len() - 1], "/data").unwrap_err(),
+        "line 1, column 66: unexpected end of input: the document is not closed"
+    );
+    assert_eq!(
+        read(&format!("{doc} x"), "/data").unwrap_err(),
+        "line 1, column 68: trailing characters after the document"
+    );
+    // Without the option, a wrapped dump is one object: a warning says what to do.
+    let rdr = profile_rows::ReaderBuilder::new()
+        .from_bytes(r#"{"customers":[{"email":"a@x.nl"}]}"#.as_bytes().to_vec())
+        .unwrap();
+    assert_eq!(
+        rdr.warnings(),
+        ["the input is one object whose member \"customers\" is an array of objects: to read its elements as records, use --records /customers"]
+    );
+}
