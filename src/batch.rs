@@ -204,7 +204,8 @@ fn write_entry(
             Some(DataFile {
                 file: name.to_string(),
                 bytes: data.len(),
-                sha256: manifest::sha256_hex(data),
+                blake3: Some(manifest::blake3_hex(data)),
+                sha256: None,
             })
         }
         None => None,
@@ -213,7 +214,8 @@ fn write_entry(
         file: job.file.clone(),
         rows: job.rows,
         bytes: body.len(),
-        sha256: manifest::sha256_hex(body),
+        blake3: Some(manifest::blake3_hex(body)),
+        sha256: None,
         first_line: job.first_line,
         last_line: job.last_line,
         data_file,

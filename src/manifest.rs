@@ -56,8 +56,12 @@ pub struct BatchEntry {
     pub rows: usize,
     /// Bytes of the body.
     pub bytes: usize,
-    /// sha256 of the body, hex.
-    pub sha256: String,
+    /// BLAKE3 of the body, hex (`b3sum` checks it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blake3: Option<String>,
+    /// sha256 of the body, hex: manifests written before BLAKE3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     pub first_line: u64,
     pub last_line: u64,
     /// With --location-base: the data file the body points at.
@@ -70,7 +74,10 @@ pub struct BatchEntry {
 pub struct DataFile {
     pub file: String,
     pub bytes: usize,
-    pub sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blake3: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -80,6 +87,28 @@ pub struct Totals {
     pub rows: u64,
     pub rejected: u64,
     pub bytes: u64,
+}
+
+/// Lower-case hex BLAKE3 of `bytes`, as `b3sum` prints it.
+pub fn blake3_hex(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+/// Whether `bytes` are what a manifest entry recorded: its BLAKE3, or
+/// for manifests written before BLAKE3, its sha256. The name of the hash
+/// that differs, when they are not.
+pub fn verify(
+    bytes: &[u8],
+    blake3: Option<&str>,
+    sha256: Option<&str>,
+) -> Result<(), &'static str> {
+    match (blake3, sha256) {
+        (Some(h), _) if blake3_hex(bytes) == h => Ok(()),
+        (Some(_), _) => Err("BLAKE3"),
+        (None, Some(h)) if sha256_hex(bytes) == h => Ok(()),
+        (None, Some(_)) => Err("sha256"),
+        (None, None) => Err("hash (there is none)"),
+    }
 }
 
 /// Lower-case hex sha256 of `bytes`.

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::UploadArgs;
 use crate::fail::Fail;
-use crate::manifest::{sha256_hex, Manifest, MANIFEST};
+use crate::manifest::{blake3_hex, sha256_hex, verify, Manifest, MANIFEST};
 
 /// The environment variable that holds the access token.
 pub const TOKEN_VAR: &str = "COPERNICA_ACCESS_TOKEN";
@@ -31,8 +31,12 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct State {
-    /// The manifest this state belongs to.
-    manifest_sha256: String,
+    /// The manifest this state belongs to: its BLAKE3 (states written
+    /// before BLAKE3 hold its sha256 instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    manifest_blake3: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    manifest_sha256: Option<String>,
     /// Accepted batches, in the order they were accepted.
     accepted: Vec<Accepted>,
 }
@@ -249,17 +253,17 @@ pub fn run(args: &UploadArgs) -> Result<u8, Fail> {
     let _lock = lock_folder(dir)?;
     let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
         .map_err(|e| Fail::usage(format!("{}: {e}", manifest_path.display()), None))?;
-    let manifest_sha = sha256_hex(&manifest_bytes);
+    let manifest_hash = blake3_hex(&manifest_bytes);
 
     // Every body as the manifest recorded it, before anything is sent.
     let mut bodies = Vec::with_capacity(manifest.batches.len());
     for b in &manifest.batches {
         let path = dir.join(&b.file);
         let bytes = fs::read(&path).map_err(|e| Fail::io(path.display(), e))?;
-        if sha256_hex(&bytes) != b.sha256 {
+        if let Err(hash) = verify(&bytes, b.blake3.as_deref(), b.sha256.as_deref()) {
             return Err(Fail::usage(
                 format!(
-                    "{}: its sha256 differs from the manifest: the file changed after `batch`",
+                    "{}: its {hash} differs from the manifest: the file changed after `batch`",
                     path.display()
                 ),
                 Some("run `copernica-import batch` again into a new folder"),
@@ -272,12 +276,18 @@ pub fn run(args: &UploadArgs) -> Result<u8, Fail> {
         Ok(bytes) => serde_json::from_slice::<State>(&bytes)
             .map_err(|e| Fail::usage(format!("{}: {e}", dir.join(STATE).display()), None))?,
         Err(e) if e.kind() == io::ErrorKind::NotFound => State {
-            manifest_sha256: manifest_sha.clone(),
+            manifest_blake3: Some(manifest_hash.clone()),
+            manifest_sha256: None,
             accepted: Vec::new(),
         },
         Err(e) => return Err(Fail::io(dir.join(STATE).display(), e)),
     };
-    if state.manifest_sha256 != manifest_sha {
+    let same = match (&state.manifest_blake3, &state.manifest_sha256) {
+        (Some(h), _) => *h == manifest_hash,
+        (None, Some(h)) => *h == sha256_hex(&manifest_bytes),
+        (None, None) => false,
+    };
+    if !same {
         return Err(Fail::usage(
             format!("{}: {STATE} belongs to another manifest", dir.display()),
             Some("this folder's batches were written again after an upload began; check what was imported before removing upload-state.json"),

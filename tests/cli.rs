@@ -357,17 +357,13 @@ fn batch_bodies_hold_exactly_the_rows_of_convert() {
             .collect();
         assert_eq!(files.len(), 1, "{email} in {files:?}");
     }
-    // rebuild on the last body only; sha256 as recorded.
+    // rebuild on the last body only; BLAKE3 as recorded (what b3sum prints).
     for (i, b) in manifest["batches"].as_array().unwrap().iter().enumerate() {
         let bytes = std::fs::read(out.join(b["file"].as_str().unwrap())).unwrap();
         let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(body["rebuild"], i == n - 1);
-        let sum = Command::new("sha256sum")
-            .arg(out.join(b["file"].as_str().unwrap()))
-            .output();
-        if let Ok(sum) = sum {
-            assert!(String::from_utf8_lossy(&sum.stdout).starts_with(b["sha256"].as_str().unwrap()));
-        }
+        assert_eq!(b["blake3"], blake3::hash(&bytes).to_hex().as_str());
+        assert!(b.get("sha256").is_none());
     }
     assert!(!dir.read_dir().unwrap().any(|e| e
         .unwrap()
@@ -947,7 +943,7 @@ fn upload_refuses_incomplete_or_changed_folders_and_keeps_the_token_secret() {
     let o = upload(&dir, &server.base(), &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("batch-00002.json: its sha256 differs from the manifest"),
+        stderr(&o).contains("batch-00002.json: its BLAKE3 differs from the manifest"),
         "{}",
         stderr(&o)
     );
@@ -1923,5 +1919,53 @@ fn shopify_api_dumps_read_with_records() {
         stderr(&o).contains("--records /order/items: /order has no member \"items\""),
         "{}",
         stderr(&o)
+    );
+}
+
+/// Rewrites a folder's manifest as versions before BLAKE3 wrote it: a
+/// sha256 per body. Returns its path.
+fn as_sha256_manifest(dir: &Path) -> PathBuf {
+    use sha2::Digest;
+    let path = dir.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for b in m["batches"].as_array_mut().unwrap() {
+        let bytes = std::fs::read(dir.join(b["file"].as_str().unwrap())).unwrap();
+        let sum: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect();
+        let o = b.as_object_mut().unwrap();
+        o.remove("blake3");
+        o.insert("sha256".into(), sum.into());
+    }
+    std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn upload_still_verifies_manifests_written_with_sha256() {
+    let dir = batch_folder("upload-sha256", 4, 2);
+    as_sha256_manifest(&dir);
+    let server = Server::start(vec![]);
+    std::fs::write(dir.join("batch-00001.json"), b"{}").unwrap();
+    let o = upload(&dir, &server.base(), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("batch-00001.json: its sha256 differs from the manifest"),
+        "{}",
+        stderr(&o)
+    );
+    let dir = batch_folder("upload-sha256-ok", 4, 2);
+    let path = as_sha256_manifest(&dir);
+    let o = upload(&dir, &server.base(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(accepted(&server), bodies(&dir));
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("upload-state.json")).unwrap()).unwrap();
+    assert_eq!(
+        state["manifestBlake3"],
+        blake3::hash(&std::fs::read(&path).unwrap())
+            .to_hex()
+            .as_str()
     );
 }
