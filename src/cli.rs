@@ -26,6 +26,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Print a starter mapping file for an export (`map --init INPUT`).
     Map(MapArgs),
+    /// Read a database's fields and collections from the API into one JSON file.
+    Schema(SchemaArgs),
 }
 
 #[derive(Debug, Args)]
@@ -60,6 +62,32 @@ pub struct UploadArgs {
     /// Seconds to wait for one import to run with --wait.
     #[arg(long, value_name = "SECS", default_value_t = 6 * 3600)]
     pub wait_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Copernica database id.
+    #[arg(long, value_name = "ID")]
+    pub database: u64,
+    /// Write the schema here (default: stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The API's base URL.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://api.copernica.com/v3"
+    )]
+    pub base_url: String,
+    /// Tries per request (429, 5xx and broken connections are retried).
+    #[arg(long, value_name = "N", default_value_t = 6)]
+    pub tries: u32,
+    /// First backoff between tries, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub backoff_ms: u64,
+    /// Seconds a request may take.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub timeout: u64,
 }
 
 /// How to read an input: shared by the commands that read exports.

@@ -16,6 +16,7 @@ mod manifest;
 mod map_init;
 mod read_ahead;
 mod rejects;
+mod schema;
 mod upload;
 
 use std::process::ExitCode;
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         Command::Upload(args) => upload::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Map(args) => map_init::run(&args),
+        Command::Schema(args) => schema::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

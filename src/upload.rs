@@ -9,9 +9,7 @@
 //! goes on the wire; every URL shown has `access_token=***`, and every error
 //! text from the HTTP client is scrubbed of the token before it is shown.
 
-use std::collections::hash_map::RandomState;
 use std::fs;
-use std::hash::{BuildHasher, Hasher};
 use std::io::{self, IsTerminal};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -21,12 +19,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::UploadArgs;
 use crate::fail::Fail;
+use copernica_api::{Client, ClientBuilder, Posted};
+
 use crate::manifest::{blake3_hex, sha256_hex, verify, Manifest, MANIFEST};
 
 /// The environment variable that holds the access token.
 pub const TOKEN_VAR: &str = "COPERNICA_ACCESS_TOKEN";
 const STATE: &str = "upload-state.json";
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -65,152 +64,6 @@ impl State {
         }
         fs::rename(&tmp, dir.join(STATE))
     }
-}
-
-/// What a request came to.
-enum Outcome {
-    Done {
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: String,
-    },
-    /// Stop: not worth retrying (a 4xx other than 429), or out of tries.
-    Fatal(String),
-}
-
-/// Sends requests with the token, retrying what may succeed later.
-struct Client {
-    agent: ureq::Agent,
-    base: String,
-    token: String,
-    tries: u32,
-    backoff: Duration,
-}
-
-impl Client {
-    /// `BASE/PATH?access_token=TOKEN`: only ever sent, never shown.
-    fn url(&self, path: &str) -> String {
-        format!(
-            "{}/{path}?access_token={}",
-            self.base,
-            percent_encode(&self.token)
-        )
-    }
-
-    /// `BASE/PATH?access_token=***`: for people.
-    fn shown(&self, path: &str) -> String {
-        format!("{}/{path}?access_token=***", self.base)
-    }
-
-    /// Removes the token from a text, however it was encoded.
-    fn redact(&self, text: &str) -> String {
-        if self.token.is_empty() {
-            return text.to_string();
-        }
-        text.replace(&self.token, "***")
-            .replace(&percent_encode(&self.token), "***")
-    }
-
-    fn request(&self, what: &str, path: &str, body: Option<&[u8]>, log: &dyn Fn(&str)) -> Outcome {
-        let mut last = String::new();
-        for attempt in 1..=self.tries {
-            let url = self.url(path);
-            let sent = match body {
-                Some(b) => self
-                    .agent
-                    .post(&url)
-                    .header("Content-Type", "application/json")
-                    .send(b),
-                None => self
-                    .agent
-                    .get(&url)
-                    .header("Accept", "application/json")
-                    .call(),
-            };
-            let wait = match sent {
-                Ok(mut resp) => {
-                    let status = resp.status().as_u16();
-                    let headers = resp
-                        .headers()
-                        .iter()
-                        .map(|(k, v)| {
-                            (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())
-                        })
-                        .collect::<Vec<_>>();
-                    let text = resp.body_mut().read_to_string().unwrap_or_default();
-                    if (200..300).contains(&status) {
-                        return Outcome::Done {
-                            status,
-                            headers,
-                            body: text,
-                        };
-                    }
-                    if status != 429 && !(500..600).contains(&status) {
-                        return Outcome::Fatal(self.redact(&format!(
-                            "{what}: HTTP {status} from {}: {}",
-                            self.shown(path),
-                            api_message(&text)
-                        )));
-                    }
-                    last = format!("HTTP {status}");
-                    let retry_after = headers
-                        .iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-                        .and_then(|(_, v)| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    retry_after.unwrap_or_else(|| self.backoff(attempt))
-                }
-                Err(e) => {
-                    last = self.redact(&e.to_string());
-                    self.backoff(attempt)
-                }
-            };
-            if attempt < self.tries {
-                log(&format!(
-                    "{what}: {last}; trying again in {:.1} s ({attempt} of {} tries used)",
-                    wait.as_secs_f64(),
-                    self.tries
-                ));
-                std::thread::sleep(wait);
-            }
-        }
-        Outcome::Fatal(format!(
-            "{what}: gave up after {} tries; last: {last}",
-            self.tries
-        ))
-    }
-
-    /// Exponential backoff with jitter: base * 2^(n-1), capped, times 0.5..1.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let full = self
-            .backoff
-            .saturating_mul(1 << (attempt - 1).min(16))
-            .min(MAX_BACKOFF);
-        let jitter = (RandomState::new().build_hasher().finish() % 1000) as f64 / 2000.0 + 0.5;
-        full.mul_f64(jitter)
-    }
-}
-
-/// The API's own words from `{"error":{"message":...}}`, else the body.
-fn api_message(body: &str) -> String {
-    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
-    match parsed.as_ref().and_then(|v| v["error"]["message"].as_str()) {
-        Some(m) => m.to_string(),
-        None if body.trim().is_empty() => "(no message)".to_string(),
-        None => body.trim().chars().take(300).collect(),
-    }
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The lock file in a batch folder that `upload` holds while it runs.
@@ -330,19 +183,12 @@ pub fn run(args: &UploadArgs) -> Result<u8, Fail> {
             Some("export COPERNICA_ACCESS_TOKEN=... (the token never appears in output)"),
         ));
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(args.timeout)))
-        .user_agent(concat!("copernica-import/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
-    let client = Client {
-        agent,
-        base: base.clone(),
-        token: token.trim().to_string(),
-        tries: args.tries.max(1),
-        backoff: Duration::from_millis(args.backoff_ms),
-    };
+    let client = ClientBuilder::new(token.trim())
+        .base_url(&base)
+        .tries(args.tries)
+        .backoff(Duration::from_millis(args.backoff_ms))
+        .timeout(Duration::from_secs(args.timeout))
+        .build();
 
     let bar = progress(manifest.batches.len() as u64);
     bar.set_position(already as u64);
@@ -353,36 +199,18 @@ pub fn run(args: &UploadArgs) -> Result<u8, Fail> {
             continue;
         }
         bar.set_message(b.file.clone());
-        let (status, headers) = match client.request(&b.file, "imports", Some(body), &log) {
-            Outcome::Done {
-                status, headers, ..
-            } => (status, headers),
-            Outcome::Fatal(m) => {
+        let Posted { status, import_id } = match client.post_import(&b.file, body, &log) {
+            Ok(p) => p,
+            Err(e) => {
                 bar.finish_and_clear();
                 return Err(Fail::usage(
-                    m,
+                    e,
                     Some(
                         "accepted batches are recorded; run upload again to go on where it stopped",
                     ),
                 ));
             }
         };
-        // X-Created, else the last path segment of Location.
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| {
-                    v.trim()
-                        .trim_end_matches('/')
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or("")
-                        .to_string()
-                })
-                .filter(|v| !v.is_empty())
-        };
-        let import_id = header("x-created").or_else(|| header("location"));
         state.accepted.push(Accepted {
             file: b.file.clone(),
             status,
@@ -435,15 +263,10 @@ fn wait_for(
     log: &dyn Fn(&str),
 ) -> Result<(), String> {
     let started = Instant::now();
-    let path = format!("import/{}", percent_encode(id));
     let what = format!("import {id}");
     let mut shown = String::new();
     loop {
-        let body = match client.request(&what, &path, None, log) {
-            Outcome::Done { body, .. } => body,
-            Outcome::Fatal(m) => return Err(m),
-        };
-        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let v = client.import(id, log).map_err(|e| e.to_string())?;
         let text = |key: &str| match &v[key] {
             serde_json::Value::String(s) => Some(s.clone()),
             serde_json::Value::Number(n) => Some(n.to_string()),

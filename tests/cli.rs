@@ -1969,3 +1969,177 @@ fn upload_still_verifies_manifests_written_with_sha256() {
             .as_str()
     );
 }
+
+// ---- schema: a fake Copernica that pages ----
+
+/// `start` of a request target's query, and whether it asks for totals.
+fn query_start(target: &str) -> usize {
+    target
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("start="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A page of `items` from `start`, at most 1000, with or without `total`.
+fn envelope(items: &[serde_json::Value], start: usize, with_total: bool) -> Action {
+    let page: Vec<_> = items.iter().skip(start).take(1000).cloned().collect();
+    let mut v =
+        serde_json::json!({"start": start, "limit": 1000, "count": page.len(), "data": page});
+    if with_total {
+        v["total"] = items.len().into();
+    }
+    Action::status(200, &v.to_string())
+}
+
+fn fake_copernica(script: Vec<Action>) -> Server {
+    let mut profile: Vec<serde_json::Value> = (0..1500)
+        .map(|i| serde_json::json!({"ID": (100 + i).to_string(), "name": format!("Field{i}"), "type": "text", "length": "50", "textlines": "1", "hidden": false}))
+        .collect();
+    profile[0] = serde_json::json!({"ID": "1", "name": "Email", "type": "email", "length": "100", "hidden": false});
+    profile[1] = serde_json::json!({"ID": "2", "name": "Gender", "type": "select", "value": "Male\nFemale*\nOther", "length": "0"});
+    profile[2] = serde_json::json!({"ID": "3", "name": "Since", "type": "date", "length": "0"});
+    profile[3] = serde_json::json!({"ID": "4", "name": "Odd", "type": "hologram", "length": "0"});
+    let mut orders: Vec<serde_json::Value> = (0..1003)
+        .map(|i| serde_json::json!({"ID": (5000 + i).to_string(), "name": format!("Extra{i}"), "type": "text", "length": "255"}))
+        .collect();
+    orders[0] =
+        serde_json::json!({"ID": "9001", "name": "OrderID", "type": "text", "length": "20"});
+    orders[1] = serde_json::json!({"ID": "9002", "name": "Total", "type": "float", "length": "0"});
+    let collections = vec![serde_json::json!({"ID": "5", "name": "Orders", "database": "1"})];
+    Server::start_with(script, move |method, target| {
+        if method != "GET" {
+            return None;
+        }
+        let path = target.split('?').next().unwrap_or("");
+        let start = query_start(target);
+        Some(match path {
+            "/v3/database/1" => Action::status(
+                200,
+                r#"{"ID":"1","name":"Shop","description":"","archived":false}"#,
+            ),
+            "/v3/database/1/fields" => envelope(&profile, start, true),
+            "/v3/database/1/collections" => envelope(&collections, start, true),
+            // Copernica's docs say total is optional: page until a short page.
+            "/v3/collection/5/fields" => envelope(&orders, start, false),
+            "/v3/database/9" => {
+                Action::status(400, r#"{"error":{"message":"No entity with supplied ID"}}"#)
+            }
+            _ => return None,
+        })
+    })
+}
+
+fn schema_cmd(server: &Server, extra: &[&str], token: &str) -> Output {
+    bin()
+        .args(["schema", "--base-url", &server.base(), "--backoff-ms", "10"])
+        .args(extra)
+        .env("COPERNICA_ACCESS_TOKEN", token)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn schema_reads_every_page_exactly() {
+    // A busy load balancer first: 503 with an HTML page.
+    let server = fake_copernica(vec![Action::status(
+        503,
+        "<html><body><h1>503 Service Unavailable</h1></body></html>",
+    )]);
+    let dir = temp_dir("schema");
+    let file = dir.join("schema.json");
+    let o = schema_cmd(
+        &server,
+        &["--database", "1", "-o", file.to_str().unwrap()],
+        TOKEN,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("database 1: HTTP 503; trying again"), "{err}");
+    assert!(!err.contains("<html>"), "{err}");
+    assert!(
+        err.contains("warning: database 1: field type \"hologram\" is not one this tool knows"),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let s: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(s["databaseId"], 1);
+    assert_eq!(s["databaseName"], "Shop");
+    assert!(s["readAt"].as_str().unwrap().ends_with('Z'));
+    let fields = s["fields"].as_array().unwrap();
+    assert_eq!(fields.len(), 1500);
+    assert_eq!(
+        fields[0],
+        serde_json::json!({"name": "Email", "type": "email", "length": 100})
+    );
+    assert_eq!(
+        fields[1],
+        serde_json::json!({"name": "Gender", "type": "select", "options": ["Male", "Female", "Other"], "defaultOption": "Female"})
+    );
+    assert_eq!(fields[1499]["name"], "Field1499");
+    let orders = &s["collections"][0];
+    assert_eq!(
+        (orders["id"].as_u64(), orders["name"].as_str()),
+        (Some(5), Some("Orders"))
+    );
+    assert_eq!(orders["fields"].as_array().unwrap().len(), 1003);
+    assert_eq!(orders["fields"][1]["type"], "float");
+    // Pages: 2 of profile fields, 1 of collections, 2 of the collection's.
+    let gets: Vec<String> = server.requests().iter().map(|r| r.target.clone()).collect();
+    assert_eq!(
+        gets.iter()
+            .filter(|t| t.starts_with("/v3/database/1/fields?"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        gets.iter()
+            .filter(|t| t.starts_with("/v3/collection/5/fields?"))
+            .count(),
+        2
+    );
+    assert!(gets
+        .iter()
+        .any(|t| t.contains("start=1000&limit=1000&total=true")));
+    // The token is nowhere but in the requests.
+    for out in [stdout(&o), stderr(&o), text] {
+        assert!(
+            !out.contains(TOKEN) && !out.contains("t0ken"),
+            "token shown"
+        );
+    }
+}
+
+#[test]
+fn schema_refusals_say_why() {
+    let server = fake_copernica(vec![Action::status(
+        401,
+        r#"{"error":{"message":"Invalid access token"}}"#,
+    )]);
+    let o = schema_cmd(&server, &["--database", "1"], TOKEN);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("database 1: HTTP 401 from http://"), "{err}");
+    assert!(
+        err.contains("/v3/database/1?access_token=***: Invalid access token"),
+        "{err}"
+    );
+    assert!(!err.contains("t0ken"), "{err}");
+    let o = schema_cmd(&server, &["--database", "9"], TOKEN);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("HTTP 400 from"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(": No entity with supplied ID"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("hint: check the database id"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty());
+    let o = schema_cmd(&server, &["--database", "1"], "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("COPERNICA_ACCESS_TOKEN is not set"));
+}

@@ -56,6 +56,16 @@ impl Server {
     /// Starts a server; requests beyond the script get the default answers:
     /// POST -> 201 with `X-Created: <id>`; GET /v3/import/<id> -> finished.
     pub fn start(script: Vec<Action>) -> Server {
+        Server::start_with(script, |_, _| None)
+    }
+
+    /// Starts a server whose answers beyond the script come from `router`
+    /// (method, target) first, then the defaults.
+    pub fn start_with(
+        script: Vec<Action>,
+        router: impl Fn(&str, &str) -> Option<Action> + Send + Sync + 'static,
+    ) -> Server {
+        let router: Router = Arc::new(router);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -69,8 +79,8 @@ impl Server {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (l, s, i) = (l2.clone(), s2.clone(), ids.clone());
-                std::thread::spawn(move || serve(conn, l, s, i));
+                let (l, s, i, r) = (l2.clone(), s2.clone(), ids.clone(), router.clone());
+                std::thread::spawn(move || serve(conn, l, s, i, r));
             }
         });
         Server {
@@ -101,11 +111,14 @@ impl Drop for Server {
     }
 }
 
+type Router = Arc<dyn Fn(&str, &str) -> Option<Action> + Send + Sync>;
+
 fn serve(
     conn: TcpStream,
     log: Arc<Mutex<Vec<Request>>>,
     script: Arc<Mutex<VecDeque<Action>>>,
     ids: Arc<AtomicU64>,
+    router: Router,
 ) {
     conn.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -146,6 +159,7 @@ fn serve(
             .lock()
             .unwrap()
             .pop_front()
+            .or_else(|| router(&method, &target))
             .unwrap_or_else(|| default_action(&method, &target, &ids));
         let index = {
             let mut log = log.lock().unwrap();

@@ -73,10 +73,12 @@
 mod error;
 mod mapper;
 mod mapping;
+mod schema;
 mod simple_format;
 mod types;
 
 pub use crate::error::{MappingError, RowError, ValueError};
 pub use crate::mapper::{FieldStats, MapBuf, MapError, MappedRow, Mapper, MapperBuilder};
 pub use crate::mapping::{ColumnMap, Mapping, Options, Rules, Source, Trim, Unmapped};
+pub use crate::schema::{Schema, SchemaCollection, SchemaField};
 pub use crate::types::FieldType;
