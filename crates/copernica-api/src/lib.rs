@@ -509,7 +509,7 @@ mod tests {
         );
         assert_eq!(
             api_message(503, "<html><body>Service Unavailable</body></html>"),
-            "HTTP 503 with a body that is not JSON (46 bytes)"
+            "HTTP 503 with a body that is not JSON (45 bytes)"
         );
         assert_eq!(
             last_segment("https://api.copernica.com/v3/import/17/"),
