@@ -397,7 +397,7 @@ fn write_all(
         import_batches::Error::Params(e) => Fail::usage(e, None),
         other => Fail::usage(other, None),
     };
-    let _mapper = fields::each_row(
+    let mapper = fields::each_row(
         rdr,
         args.batching.threads >= 2,
         mapper,
@@ -439,7 +439,8 @@ fn write_all(
                 .then(|| delimiter_name(params.csv_delimiter)),
             location_base: args.batching.location_base.clone(),
         },
-        mapping: mapping.map(LoadedMapping::record),
+        mapping: mapping.and_then(LoadedMapping::record),
+        schema: mapping.and_then(LoadedMapping::schema_record),
         limits: crate::manifest::Limits {
             max_bytes: limits.max_bytes,
             max_rows: limits.max_rows,
@@ -448,6 +449,7 @@ fn write_all(
         totals,
         warnings: reader_warnings
             .into_iter()
+            .chain(fields::dropped_warning(mapping, mapper.as_ref()))
             .chain(action_warning(params))
             .chain(summary.warnings)
             .collect(),

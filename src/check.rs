@@ -52,11 +52,18 @@ struct FieldOut {
     normalized: u64,
     rejected: u64,
     empty: u64,
+    /// Sent, but longer than the field's length in the schema.
+    too_long: u64,
+    /// Sent, but an email field's value without `@`.
+    without_at: u64,
     examples: Examples,
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Examples {
+    too_long: Vec<String>,
+    without_at: Vec<String>,
     fine: Vec<String>,
     normalized: Vec<Normalized>,
     rejected: Vec<Rejected>,
@@ -90,7 +97,9 @@ pub fn run(args: &CheckArgs) -> Result<u8, Fail> {
     // Without --map, an identity mapping still counts every column's values.
     let loaded = fields::load(&args.fields)?.unwrap_or_else(|| LoadedMapping {
         mapping: Mapping::default(),
-        blake3: String::new(),
+        blake3: None,
+        schema: None,
+        drop_unknown: false,
     });
     let (rdr, mut progress) = open_with_progress(&args.input, args.batching.threads)?;
     let mapper = loaded.mapper(&rdr, &params.key_fields, true)?;
@@ -178,6 +187,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, Fail> {
         rejects,
         warnings: reader_warnings
             .into_iter()
+            .chain(fields::dropped_warning(Some(&loaded), Some(&mapper)))
             .chain(batch::action_warning(&params_copy))
             .chain(summary.warnings)
             .collect(),
@@ -231,7 +241,11 @@ fn field_out((name, s): (&str, &FieldStats)) -> FieldOut {
         normalized: s.normalized,
         rejected: s.rejected,
         empty: s.empty,
+        too_long: s.too_long,
+        without_at: s.without_at,
         examples: Examples {
+            too_long: s.too_long_examples.clone(),
+            without_at: s.without_at_examples.clone(),
             fine: s.fine_examples.clone(),
             normalized: s
                 .normalized_examples
@@ -286,6 +300,32 @@ fn write_text(out: &mut impl Write, r: &Report, max_bytes: &str) -> io::Result<(
                 .collect();
             writeln!(out, "    normalized: {}", ex.join(", "))?;
         }
+        if f.too_long > 0 {
+            writeln!(
+                out,
+                "    {} longer than the field's length (sent; Copernica may cut them): {}",
+                f.too_long,
+                f.examples
+                    .too_long
+                    .iter()
+                    .map(|v| format!("{v:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+        }
+        if f.without_at > 0 {
+            writeln!(
+                out,
+                "    {} without @ (sent): {}",
+                f.without_at,
+                f.examples
+                    .without_at
+                    .iter()
+                    .map(|v| format!("{v:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+        }
         if !f.examples.rejected.is_empty() {
             let ex: Vec<String> = f
                 .examples
@@ -296,7 +336,7 @@ fn write_text(out: &mut impl Write, r: &Report, max_bytes: &str) -> io::Result<(
             writeln!(out, "    rejected: {}", ex.join("; "))?;
         }
     }
-    if !r.unmapped.is_empty() {
+    if !r.unmapped.is_empty() && r.mapping.is_some() {
         let how = if r.unmapped_action == "drop" {
             "dropped"
         } else {

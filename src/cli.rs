@@ -159,6 +159,12 @@ pub struct FieldArgs {
     /// A mapping file (TOML): renames, drops, constants, types and value rules.
     #[arg(long = "map", value_name = "FILE")]
     pub map: Option<PathBuf>,
+    /// The database's schema (written by `schema`): every column must be one of its fields.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// With --schema: leave out columns the database has no field for, with one warning.
+    #[arg(long)]
+    pub drop_unknown: bool,
 }
 
 #[derive(Debug, Args)]
@@ -200,6 +206,9 @@ pub struct MapArgs {
     pub init: bool,
     #[command(flatten)]
     pub input: InputArgs,
+    /// Propose for every column the closest field of this database schema.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
 }
 
 /// The import's parameters and the batches' bounds: `batch` and `check`.

@@ -123,6 +123,9 @@ pub fn run(args: &ConvertArgs) -> Result<u8, Fail> {
     if let Some(f) = rejects {
         f.finish().map_err(|e| Fail::io("rejects file", e))?;
     }
+    if let Some(w) = fields::dropped_warning(mapping.as_ref(), mapper.as_ref()) {
+        eprintln!("copernica-import: warning: {w}");
+    }
     eprintln!(
         "converted {} rows, {} rejected, in {:.2} s",
         counts.0,

@@ -1,7 +1,7 @@
 //! `--map`: the mapping file loaded once, and every row of an input run
 //! through it on its way to a consumer (a batcher, a writer, a count).
 
-use field_map::{Mapper, MapperBuilder, Mapping, MappingError};
+use field_map::{Mapper, MapperBuilder, Mapping, MappingError, Schema};
 use profile_rows::{Columns, Row, RowReader, RowView};
 use serde::{Deserialize, Serialize};
 
@@ -10,9 +10,32 @@ use crate::fail::Fail;
 use crate::input::Progress;
 use crate::read_ahead::{self, Item, Stop};
 
-/// A mapping file as loaded: parsed, and its content's hash for the manifest.
+/// `--map` and `--schema` as loaded: the mapping (an identity one without
+/// `--map`), the schema, and their contents' hashes for the manifest.
 pub struct LoadedMapping {
     pub mapping: Mapping,
+    /// BLAKE3 of the mapping file; `None` without `--map`.
+    pub blake3: Option<String>,
+    pub schema: Option<LoadedSchema>,
+    pub drop_unknown: bool,
+}
+
+/// A schema file as loaded.
+pub struct LoadedSchema {
+    pub schema: Schema,
+    pub file: String,
+    pub blake3: String,
+}
+
+/// What the manifest says of the schema the columns were checked against.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaRecord {
+    pub file: String,
+    pub database_id: u64,
+    pub database_name: String,
+    pub read_at: String,
+    /// BLAKE3 of the file, hex.
     pub blake3: String,
 }
 
@@ -31,20 +54,67 @@ pub struct MappingRecord {
     pub timezone: String,
 }
 
-/// Reads `--map`, if given: every mistake in the file is an error here,
-/// before any output.
+/// Reads `--map` and `--schema`, if given: every mistake in them is an
+/// error here, before any output.
 pub fn load(args: &FieldArgs) -> Result<Option<LoadedMapping>, Fail> {
-    let Some(path) = &args.map else {
-        return Ok(None);
+    let schema = match &args.schema {
+        None => None,
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Fail::io(path.display(), e))?;
+            let schema: Schema = serde_json::from_slice(&bytes).map_err(|e| {
+                Fail::usage(
+                    format!("{}: not a schema file: {e}", path.display()),
+                    Some("write one with `copernica-import schema --database ID -o FILE`"),
+                )
+            })?;
+            for ty in schema.unknown_types() {
+                eprintln!("copernica-import: warning: {}: field type {ty:?} is not one this tool knows; its values are sent as text", path.display());
+            }
+            Some(LoadedSchema {
+                schema,
+                file: path.display().to_string(),
+                blake3: blake3::hash(&bytes).to_hex().to_string(),
+            })
+        }
     };
-    let bytes = std::fs::read(path).map_err(|e| Fail::io(path.display(), e))?;
-    let text = String::from_utf8(bytes.clone())
-        .map_err(|_| Fail::usage(format!("{}: not UTF-8", path.display()), None))?;
-    let mapping = Mapping::parse(&text, &path.display().to_string()).map_err(mapping_fail)?;
+    if args.drop_unknown && schema.is_none() {
+        return Err(Fail::usage("--drop-unknown needs --schema", None));
+    }
+    let (mapping, hash) = match &args.map {
+        None if schema.is_none() => return Ok(None),
+        None => (Mapping::default(), None),
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Fail::io(path.display(), e))?;
+            let text = String::from_utf8(bytes.clone())
+                .map_err(|_| Fail::usage(format!("{}: not UTF-8", path.display()), None))?;
+            let mapping =
+                Mapping::parse(&text, &path.display().to_string()).map_err(mapping_fail)?;
+            (mapping, Some(blake3::hash(&bytes).to_hex().to_string()))
+        }
+    };
     Ok(Some(LoadedMapping {
         mapping,
-        blake3: blake3::hash(&bytes).to_hex().to_string(),
+        blake3: hash,
+        schema,
+        drop_unknown: args.drop_unknown,
     }))
+}
+
+/// The warning for columns `--drop-unknown` left out.
+pub fn dropped_warning(loaded: Option<&LoadedMapping>, mapper: Option<&Mapper>) -> Option<String> {
+    let (l, m) = (loaded?, mapper?);
+    let s = &l.schema.as_ref()?.schema;
+    let d = m.dropped_unknown();
+    (!d.is_empty()).then(|| {
+        format!(
+            "--drop-unknown left out {} column{} that database {} ({}) has no field for: {}",
+            d.len(),
+            if d.len() == 1 { "" } else { "s" },
+            s.database_id,
+            s.database_name,
+            d.join(", ")
+        )
+    })
 }
 
 impl LoadedMapping {
@@ -57,28 +127,59 @@ impl LoadedMapping {
         key_fields: &[String],
         stats: bool,
     ) -> Result<Mapper, Fail> {
-        let mapper = MapperBuilder::new(&self.mapping)
-            .key_fields(key_fields)
-            .stats(stats)
-            .build(rdr.columns())
-            .map_err(mapping_fail)?;
+        if let Some(s) = &self.schema {
+            for k in key_fields {
+                if s.schema.field(k).is_none() {
+                    let hint = s
+                        .schema
+                        .closest(k)
+                        .map(|c| format!("; did you mean `{c}`?"))
+                        .unwrap_or_default();
+                    return Err(Fail::usage(
+                        format!(
+                            "{}: key field `{k}` is not a field of database {} ({}){hint}",
+                            s.file, s.schema.database_id, s.schema.database_name
+                        ),
+                        Some("--key-fields names fields as the mapping names them"),
+                    ));
+                }
+            }
+        }
+        let mut b = MapperBuilder::new(&self.mapping);
+        b.key_fields(key_fields).stats(stats);
+        if let Some(s) = &self.schema {
+            b.schema(&s.schema, &s.file).drop_unknown(self.drop_unknown);
+        }
+        let mapper = b.build(rdr.columns()).map_err(mapping_fail)?;
         if rdr.info().format == profile_rows::Format::Csv {
             mapper.check_complete().map_err(mapping_fail)?;
         }
         Ok(mapper)
     }
 
-    pub fn record(&self) -> MappingRecord {
+    /// The schema, for the manifest.
+    pub fn schema_record(&self) -> Option<SchemaRecord> {
+        self.schema.as_ref().map(|s| SchemaRecord {
+            file: s.file.clone(),
+            database_id: s.schema.database_id,
+            database_name: s.schema.database_name.clone(),
+            read_at: s.schema.read_at.clone(),
+            blake3: s.blake3.clone(),
+        })
+    }
+
+    /// The mapping, for the manifest; `None` without `--map`.
+    pub fn record(&self) -> Option<MappingRecord> {
         let o = self.mapping.options();
-        MappingRecord {
+        Some(MappingRecord {
             file: self.mapping.file().to_string(),
-            blake3: self.blake3.clone(),
+            blake3: self.blake3.clone()?,
             unmapped: format!("{:?}", o.unmapped).to_lowercase(),
             trim: format!("{:?}", o.trim).to_lowercase(),
             fill_down: o.fill_down.clone(),
             fill_down_by: o.fill_down_by.clone(),
             timezone: o.timezone.clone(),
-        }
+        })
     }
 }
 
@@ -86,6 +187,10 @@ impl LoadedMapping {
 pub fn mapping_fail(e: MappingError) -> Fail {
     let hint = if e.message.starts_with("no such column") {
         "the input's columns are listed by `copernica-import inspect`"
+    } else if e.message.contains("not a field") || e.message.contains("not fields") {
+        "fix the mapping or the header, or pass --drop-unknown to leave such columns out"
+    } else if e.message.contains("the schema says") {
+        "leave the type out of the mapping: the schema gives it"
     } else {
         "the mapping file's format is in the README (\"Mapping columns onto fields\")"
     };

@@ -17,6 +17,9 @@ pub struct Manifest {
     /// The mapping file the rows went through, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mapping: Option<crate::fields::MappingRecord>,
+    /// The schema the columns were checked against, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<crate::fields::SchemaRecord>,
     pub limits: Limits,
     pub batches: Vec<BatchEntry>,
     pub totals: Totals,

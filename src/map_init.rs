@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use field_map::{FieldType, MapperBuilder, Mapping};
+use field_map::{FieldType, MapperBuilder, Mapping, Schema};
 use profile_rows::{Columns, Row};
 
 use crate::cli::MapArgs;
@@ -70,7 +70,16 @@ pub fn run(args: &MapArgs) -> Result<u8, Fail> {
         }
     }
     let columns = rdr.columns().clone();
-    let text = starter(name, &columns, &samples);
+    let schema = match &args.schema {
+        None => None,
+        Some(p) => {
+            let bytes = std::fs::read(p).map_err(|e| Fail::io(p.display(), e))?;
+            Some(serde_json::from_slice::<Schema>(&bytes).map_err(|e| {
+                Fail::usage(format!("{}: not a schema file: {e}", p.display()), None)
+            })?)
+        }
+    };
+    let text = starter(name, &columns, &samples, schema.as_ref());
     let mut out = io::stdout().lock();
     match out.write_all(text.as_bytes()) {
         Err(e) if !is_broken_pipe(&e) => Err(Fail::io("stdout", e)),
@@ -79,7 +88,12 @@ pub fn run(args: &MapArgs) -> Result<u8, Fail> {
 }
 
 /// The starter file's text.
-fn starter(name: &str, columns: &Columns, samples: &[Vec<String>]) -> String {
+fn starter(
+    name: &str,
+    columns: &Columns,
+    samples: &[Vec<String>],
+    schema: Option<&Schema>,
+) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -96,6 +110,24 @@ fn starter(name: &str, columns: &Columns, samples: &[Vec<String>]) -> String {
     let keys: Vec<String> = columns.names().map(toml_key).collect();
     let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
     for (i, key) in keys.iter().enumerate() {
+        if let Some(schema) = schema {
+            let column = columns.name(i);
+            match schema.closest(column) {
+                Some(field) => {
+                    let ty = schema.field(&field).map_or("text", |f| f.ty.as_str());
+                    let _ = writeln!(s, "{key:width$} = {}  # {ty}", toml_key(&field));
+                }
+                None => {
+                    let guesses = schema.nearest(column, 3).join(", ");
+                    let _ = writeln!(
+                        s,
+                        "# {key:width$} = \"?\"  # no close field in database {}; nearest: {guesses}",
+                        schema.database_id
+                    );
+                }
+            }
+            continue;
+        }
         let _ = write!(s, "{key:width$} = {key}");
         let values = samples.get(i).map_or(&[][..], Vec::as_slice);
         let hints = hints(key, values);

@@ -2143,3 +2143,207 @@ fn schema_refusals_say_why() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("COPERNICA_ACCESS_TOKEN is not set"));
 }
+
+// ---- --schema: every column a field of the database ----
+
+#[test]
+fn schema_types_and_options_drive_the_checks() {
+    let schema = testdata("schema-shop.json");
+    let input = testdata("contacts-orders.csv");
+    let o = run(&["check", &input, "--schema", &schema, "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let field = |name: &str| {
+        r["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(field("Newsletter")["type"], "select");
+    assert_eq!(field("Newsletter")["rejected"], 2);
+    assert_eq!(field("Order.Total")["type"], "float");
+    assert_eq!(field("FirstName")["tooLong"], 2);
+    assert_eq!(field("FirstName")["examples"]["tooLong"][0], "Chloé");
+    let reasons: Vec<&str> = r["rejects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "Newsletter \"no\" is not one of the options \"yes\"",
+            "Order.Total \"1,299.00\" is not a number with decimal mark \".\"",
+            "Newsletter \"no\" is not one of the options \"yes\"",
+        ]
+    );
+    // The manifest records the schema.
+    let dir = temp_dir("schema-batch");
+    let out = dir.join("out");
+    let o = batch(
+        &input,
+        out.to_str().unwrap(),
+        &["--schema", &schema, "--action", "add"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (manifest, rows) = batch_rows(&out);
+    assert_eq!(rows.len(), 4);
+    let s = &manifest["schema"];
+    assert_eq!(
+        (s["databaseId"].as_u64(), s["databaseName"].as_str()),
+        (Some(7), Some("Shop"))
+    );
+    assert_eq!(s["readAt"], "2026-12-02T09:00:00Z");
+    assert_eq!(
+        s["blake3"],
+        blake3::hash(&std::fs::read(&schema).unwrap())
+            .to_hex()
+            .as_str()
+    );
+}
+
+#[test]
+fn schema_refuses_unknown_columns_with_suggestions_or_drops_them() {
+    let dir = temp_dir("schema-unknown");
+    let schema = testdata("schema-shop.json");
+    let input = testdata("contacts-orders.csv");
+    let map = dir.join("map.toml");
+    std::fs::write(&map, "[columns]\n\"FirstName\" = \"Firstname\"\n\"City\" = \"Town\"\n\"Order.Status\" = \"Ordr.Status\"\n").unwrap();
+    let out = dir.join("out");
+    let o = batch(
+        &input,
+        out.to_str().unwrap(),
+        &["--map", map.to_str().unwrap(), "--schema", &schema],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("3 columns are not fields of database 7 (Shop): `Firstname`: no such field; did you mean `FirstName`?; `Town`: no such field; `Ordr.Status`: no such collection; did you mean `Order`?"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: fix the mapping or the header, or pass --drop-unknown"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "nothing but map.toml"
+    );
+
+    // --drop-unknown drops exactly those, with one warning naming them.
+    let o = batch(
+        &input,
+        out.to_str().unwrap(),
+        &[
+            "--map",
+            map.to_str().unwrap(),
+            "--schema",
+            &schema,
+            "--drop-unknown",
+            "--action",
+            "add",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.matches("--drop-unknown left out").count(), 1, "{err}");
+    assert!(err.contains("--drop-unknown left out 3 columns that database 7 (Shop) has no field for: Firstname, Town, Ordr.Status"), "{err}");
+    let (_, rows) = batch_rows(&out);
+    let keys: Vec<&str> = rows[0].keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "Email",
+            "LastName",
+            "Newsletter",
+            "Order.OrderID",
+            "Order.Date",
+            "Order.Total"
+        ]
+    );
+
+    // A key field must exist too; a mapping type must agree with the schema's.
+    let o = run(&[
+        "check",
+        &input,
+        "--schema",
+        &schema,
+        "--key-fields",
+        "E-mail",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(
+            "key field `E-mail` is not a field of database 7 (Shop); did you mean `Email`?"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&map, "[columns]\n\"Order.Date\" = { type = \"integer\" }\n").unwrap();
+    let o = run(&[
+        "check",
+        &input,
+        "--map",
+        map.to_str().unwrap(),
+        "--schema",
+        &schema,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(
+            ":2: \"Order.Date\": the mapping says type integer, the schema says Order.Date is date"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn map_init_with_a_schema_proposes_the_closest_fields() {
+    let dir = temp_dir("map-init-schema");
+    let input = dir.join("export.csv");
+    std::fs::write(&input, "email,first_name,Lastname,town\na@x.nl,Ann,B,U\n").unwrap();
+    let o = run(&[
+        "map",
+        "--init",
+        input.to_str().unwrap(),
+        "--schema",
+        &testdata("schema-shop.json"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("\"email\"      = \"Email\"  # email\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"first_name\" = \"FirstName\"  # text\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# \"town\"       = \"?\"  # no close field in database 7; nearest: City,"),
+        "{text}"
+    );
+    // What it proposes passes the schema check.
+    let map = dir.join("map.toml");
+    std::fs::write(
+        &map,
+        text.replace("[options]", "[options]\nunmapped = \"drop\""),
+    )
+    .unwrap();
+    let o = run(&[
+        "check",
+        input.to_str().unwrap(),
+        "--map",
+        map.to_str().unwrap(),
+        "--schema",
+        &testdata("schema-shop.json"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

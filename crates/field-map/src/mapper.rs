@@ -19,6 +19,7 @@ use profile_rows::{split_dotted, Columns, Row, RowView};
 
 use crate::error::{MappingError, RowError, ValueError};
 use crate::mapping::{Mapping, Source, Trim, Unmapped};
+use crate::schema::Schema;
 use crate::simple_format::SimpleFormat;
 use crate::types::{Checked, FieldType, TypeRule};
 
@@ -49,6 +50,18 @@ pub struct FieldStats {
     pub normalized_examples: Vec<(String, String)>,
     /// Up to three values that did not fit: (value, what was expected).
     pub rejected_examples: Vec<(String, String)>,
+    /// Values longer than the field's length in the schema (sent all the
+    /// same: Copernica may cut them).
+    pub too_long: u64,
+    /// Up to three of them.
+    pub too_long_examples: Vec<String>,
+    /// Values of an email field without `@` (sent all the same).
+    pub without_at: u64,
+    /// Up to three of them.
+    pub without_at_examples: Vec<String>,
+    /// The field's length and email-ness, from the schema.
+    limit: Option<u64>,
+    email: bool,
 }
 
 /// Builds a [`Mapper`] from a parsed [`Mapping`] and the input's columns.
@@ -83,6 +96,8 @@ pub struct MapperBuilder<'m> {
     mapping: &'m Mapping,
     key_fields: Vec<String>,
     stats: bool,
+    schema: Option<(&'m Schema, String)>,
+    drop_unknown: bool,
 }
 
 impl<'m> MapperBuilder<'m> {
@@ -92,7 +107,26 @@ impl<'m> MapperBuilder<'m> {
             mapping,
             key_fields: Vec::new(),
             stats: true,
+            schema: None,
+            drop_unknown: false,
         }
+    }
+
+    /// Checks every column against a database's schema (`file` names it in
+    /// errors): a column that is not a field of the database or of one of
+    /// its collections is an error naming the closest known name, and
+    /// field types (and a select field's options) come from the schema. A
+    /// mapping type that disagrees with the schema's is an error.
+    pub fn schema(&mut self, schema: &'m Schema, file: &str) -> &mut MapperBuilder<'m> {
+        self.schema = Some((schema, file.to_string()));
+        self
+    }
+
+    /// With a schema: leave out columns that are not fields instead of
+    /// stopping (see [`Mapper::dropped_unknown`]).
+    pub fn drop_unknown(&mut self, yes: bool) -> &mut MapperBuilder<'m> {
+        self.drop_unknown = yes;
+        self
     }
 
     /// Whether to count what becomes of each field's values for
@@ -124,36 +158,6 @@ impl<'m> MapperBuilder<'m> {
         let mut by_position = HashMap::new();
         for c in &m.columns {
             let rules = &c.rules;
-            let rule = match rules.ty {
-                Some(
-                    ty @ (FieldType::Integer
-                    | FieldType::Float
-                    | FieldType::Date
-                    | FieldType::EmptyDate
-                    | FieldType::Datetime
-                    | FieldType::EmptyDatetime
-                    | FieldType::Select),
-                ) => {
-                    if ty == FieldType::Select && rules.options.is_empty() {
-                        return Err(err(
-                            c.line,
-                            &key_of(&c.source),
-                            "a select field needs its options (options = [...])".into(),
-                        ));
-                    }
-                    Some(TypeRule {
-                        ty,
-                        format: rules.format.clone(),
-                        simple: rules.format.as_deref().and_then(SimpleFormat::compile),
-                        iso_format: matches!(rules.format.as_deref(), Some("%Y-%m-%d" | "%F")),
-                        decimal: rules.decimal.map_or(b'.', |d| d as u8),
-                        thousands: rules.thousands.map(|t| t as u8),
-                        options: rules.options.clone(),
-                        tz: tz.clone(),
-                    })
-                }
-                _ => None,
-            };
             let i = entries.len();
             entries.push(Entry {
                 field: c.field.clone(),
@@ -162,10 +166,14 @@ impl<'m> MapperBuilder<'m> {
                 seen: false,
                 spec: Spec {
                     ty: rules.ty,
-                    rule,
+                    rule: None,
                     trim: rules.trim,
                     lowercase: rules.lowercase,
                     values: rules.values.clone(),
+                    rules: rules.clone(),
+                    line: c.line,
+                    key: key_of(&c.source),
+                    ..Spec::default()
                 },
             });
             match &c.source {
@@ -192,6 +200,10 @@ impl<'m> MapperBuilder<'m> {
             targets: Vec::new(),
             ruled: Vec::new(),
             plan: Vec::new(),
+            schema: self.schema.as_ref().map(|(s, f)| ((*s).clone(), f.clone())),
+            drop_unknown: self.drop_unknown,
+            dropped_unknown: Vec::new(),
+            tz: tz.clone(),
             count: self.stats,
             lend_skip: 0,
             identity: true,
@@ -216,7 +228,10 @@ impl<'m> MapperBuilder<'m> {
                     "is a constant and also a column of the input".into(),
                 ));
             }
-            let out = mapper.add_field(name, Spec::default(), String::new());
+            if let Some(unknown) = mapper.unknown(name) {
+                return Err(mapper.unknown_error(vec![unknown]));
+            }
+            let out = mapper.add_field(name, Spec::default(), String::new())?;
             mapper.constants.push((out, value.clone()));
         }
         Ok(mapper)
@@ -241,6 +256,13 @@ struct Spec {
     trim: bool,
     lowercase: bool,
     values: Vec<(String, String)>,
+    /// The mapping's rules for the column, and where they are.
+    rules: crate::mapping::Rules,
+    line: usize,
+    key: String,
+    /// From the schema: the longest text, and whether it is an email field.
+    length: Option<u64>,
+    email: bool,
 }
 
 #[derive(Debug)]
@@ -338,6 +360,10 @@ pub struct Mapper {
     ruled: Vec<usize>,
     /// The plan for positional rows of `targets.len()` fields.
     plan: Vec<Seg>,
+    schema: Option<(Schema, String)>,
+    drop_unknown: bool,
+    dropped_unknown: Vec<String>,
+    tz: TimeZone,
     /// Whether values are counted for [`Mapper::stats`].
     count: bool,
     /// Rows left before lending is tried again.
@@ -562,6 +588,7 @@ impl Mapper {
 
     /// Learns the input columns that appeared since the last call.
     fn learn(&mut self, columns: &Columns) -> Result<(), MappingError> {
+        let mut unknown = Vec::new();
         for id in self.targets.len()..columns.len() {
             let name = columns.name(id);
             let entry = self
@@ -603,6 +630,20 @@ impl Mapper {
                     }
                 }
             };
+            let field = match field {
+                Some(f) => match self.unknown(&f) {
+                    None => Some(f),
+                    Some(u) if self.drop_unknown => {
+                        self.dropped_unknown.push(u.0);
+                        None
+                    }
+                    Some(u) => {
+                        unknown.push(u);
+                        None
+                    }
+                },
+                None => None,
+            };
             let target = match field {
                 None => Target::Drop,
                 Some(field) => {
@@ -615,7 +656,7 @@ impl Mapper {
                             format!("maps onto field {field:?}, which another column or constant already fills"),
                         ));
                     }
-                    let out = self.add_field(&field, spec, name.to_string());
+                    let out = self.add_field(&field, spec, name.to_string())?;
                     let f = &self.fields[out];
                     let s = &f.spec;
                     let filled = f.fill.is_some() || self.fill_by == Some(out);
@@ -631,10 +672,145 @@ impl Mapper {
             self.targets.push(target);
         }
         self.plan = plan(&self.targets);
+        if !unknown.is_empty() {
+            return Err(self.unknown_error(unknown));
+        }
         Ok(())
     }
 
-    fn add_field(&mut self, name: &str, mut spec: Spec, source: String) -> usize {
+    /// With a schema: `name` when it is not a field, with the closest known
+    /// name (and whether the collection itself is unknown).
+    fn unknown(&self, name: &str) -> Option<(String, Option<String>, bool)> {
+        let (schema, _) = self.schema.as_ref()?;
+        if schema.field(name).is_some() {
+            return None;
+        }
+        let (coll, _) = profile_rows::split_dotted(name);
+        let no_collection = coll.is_some_and(|c| !schema.collections.iter().any(|x| x.name == c));
+        let suggestion = if no_collection {
+            let c = coll.unwrap_or("");
+            crate::schema::closest(c, schema.collections.iter().map(|x| x.name.clone()))
+        } else {
+            let known = schema.fields.iter().map(|f| f.name.clone()).chain(
+                schema.collections.iter().flat_map(|c| {
+                    c.fields
+                        .iter()
+                        .map(move |f| format!("{}.{}", c.name, f.name))
+                }),
+            );
+            crate::schema::closest(name, known)
+        };
+        Some((name.to_string(), suggestion, no_collection))
+    }
+
+    fn unknown_error(&self, unknown: Vec<(String, Option<String>, bool)>) -> MappingError {
+        let (schema, file) = self.schema.as_ref().expect("only with a schema");
+        let mut msg = format!(
+            "{} not {} of database {} ({}): ",
+            if unknown.len() == 1 {
+                "a column is".to_string()
+            } else {
+                format!("{} columns are", unknown.len())
+            },
+            if unknown.len() == 1 {
+                "a field"
+            } else {
+                "fields"
+            },
+            schema.database_id,
+            schema.database_name
+        );
+        for (i, (name, suggestion, no_collection)) in unknown.iter().enumerate() {
+            if i > 0 {
+                msg.push_str("; ");
+            }
+            let what = if *no_collection {
+                "no such collection"
+            } else {
+                "no such field"
+            };
+            msg.push_str(&format!("`{name}`: {what}"));
+            if let Some(s) = suggestion {
+                msg.push_str(&format!("; did you mean `{s}`?"));
+            }
+        }
+        MappingError::new(file, 0, "", msg)
+    }
+
+    /// With [`MapperBuilder::drop_unknown`]: the columns left out because
+    /// the schema has no such field.
+    pub fn dropped_unknown(&self) -> &[String] {
+        &self.dropped_unknown
+    }
+
+    fn add_field(
+        &mut self,
+        name: &str,
+        mut spec: Spec,
+        source: String,
+    ) -> Result<usize, MappingError> {
+        let err = |msg: String| MappingError::new(&self.file, spec.line, &spec.key, msg);
+        let known = self.schema.as_ref().and_then(|(s, _)| s.field(name));
+        let mut options = spec.rules.options.clone();
+        if let Some(f) = known {
+            match (spec.ty, f.field_type()) {
+                (Some(mine), Some(theirs)) if mine != theirs => {
+                    return Err(err(format!(
+                        "the mapping says type {}, the schema says {name} is {}",
+                        mine.name(),
+                        theirs.name()
+                    )))
+                }
+                (None, theirs) => spec.ty = theirs,
+                _ => {}
+            }
+            if options.is_empty() {
+                options = f.options.clone();
+            }
+            spec.length = f.length;
+            spec.email = f.field_type() == Some(FieldType::Email);
+        }
+        {
+            let r = &spec.rules;
+            let ty = spec.ty.unwrap_or(FieldType::Text);
+            crate::mapping::check_type_rules(
+                ty,
+                r.format.as_deref(),
+                r.decimal,
+                r.thousands,
+                &r.options,
+            )
+            .map_err(err)?;
+        }
+        spec.rule = match spec.ty {
+            Some(
+                ty @ (FieldType::Integer
+                | FieldType::Float
+                | FieldType::Date
+                | FieldType::EmptyDate
+                | FieldType::Datetime
+                | FieldType::EmptyDatetime
+                | FieldType::Select),
+            ) => {
+                if ty == FieldType::Select && options.is_empty() {
+                    return Err(err(
+                        "a select field needs its options (options = [...])".into()
+                    ));
+                }
+                let rules = &spec.rules;
+                Some(TypeRule {
+                    ty,
+                    format: rules.format.clone(),
+                    simple: rules.format.as_deref().and_then(SimpleFormat::compile),
+                    iso_format: matches!(rules.format.as_deref(), Some("%Y-%m-%d" | "%F")),
+                    decimal: rules.decimal.map_or(b'.', |d| d as u8),
+                    thousands: rules.thousands.map(|t| t as u8),
+                    options,
+                    tz: self.tz.clone(),
+                })
+            }
+            _ => None,
+        };
         let out = self.out.intern(name);
         debug_assert_eq!(out, self.fields.len());
         let is_key = self.key_fields.iter().any(|k| k == name);
@@ -653,12 +829,14 @@ impl Mapper {
             stats: FieldStats {
                 source,
                 ty: spec.ty,
+                limit: spec.length,
+                email: spec.email,
                 ..FieldStats::default()
             },
             spec,
             fill,
         });
-        out
+        Ok(out)
     }
 
     /// Maps one row read with `columns` (the reader's table, which may have
@@ -903,6 +1081,7 @@ impl Mapper {
                 let read = row.get(r.src).unwrap_or("").to_string();
                 stats.normalized_examples.push((read, value.to_string()));
             }
+            report_text(stats, value);
             return false;
         };
         self.tmp.clear();
@@ -1022,6 +1201,26 @@ fn count_plain(stats: &mut FieldStats, value: &str) {
         stats.fine += 1;
         if stats.fine_examples.len() < EXAMPLES {
             stats.fine_examples.push(value.to_string());
+        }
+        report_text(stats, value);
+    }
+}
+
+/// Counts what `check` reports of a sent value without rejecting it.
+fn report_text(stats: &mut FieldStats, value: &str) {
+    if stats
+        .limit
+        .is_some_and(|l| value.len() as u64 > l && value.chars().count() as u64 > l)
+    {
+        stats.too_long += 1;
+        if stats.too_long_examples.len() < EXAMPLES {
+            stats.too_long_examples.push(value.to_string());
+        }
+    }
+    if stats.email && !value.contains('@') {
+        stats.without_at += 1;
+        if stats.without_at_examples.len() < EXAMPLES {
+            stats.without_at_examples.push(value.to_string());
         }
     }
 }

@@ -445,14 +445,15 @@ fn one_char(key: &str, s: &str) -> Result<char, String> {
     }
 }
 
-fn column_rules(raw: RawColumn, name: &str) -> Result<(String, Rules), String> {
-    let field = match raw.field {
-        Some(f) => check_field_name(&f)?,
-        None => check_field_name(name)?,
-    };
-    let ty = raw.ty.as_deref().map(str::parse::<FieldType>).transpose()?;
-    let t = ty.unwrap_or(FieldType::Text);
-    if let Some(format) = &raw.format {
+/// What each rule needs of the column's type.
+pub(crate) fn check_type_rules(
+    t: FieldType,
+    format: Option<&str>,
+    decimal: Option<char>,
+    thousands: Option<char>,
+    options: &[String],
+) -> Result<(), String> {
+    if let Some(format) = format {
         if !t.is_temporal() {
             return Err(format!(
                 "format is for date and datetime types, not {}",
@@ -461,41 +462,55 @@ fn column_rules(raw: RawColumn, name: &str) -> Result<(String, Rules), String> {
         }
         check_format(format, t)?;
     }
+    if decimal.is_some() && t != FieldType::Float {
+        return Err(format!("decimal is for float fields, not {}", t.name()));
+    }
+    if thousands.is_some() && !t.is_number() {
+        return Err(format!(
+            "thousands is for integer and float fields, not {}",
+            t.name()
+        ));
+    }
+    if !options.is_empty() && t != FieldType::Select {
+        return Err(format!("options are for select fields, not {}", t.name()));
+    }
+    Ok(())
+}
+
+fn column_rules(raw: RawColumn, name: &str) -> Result<(String, Rules), String> {
+    let field = match raw.field {
+        Some(f) => check_field_name(&f)?,
+        None => check_field_name(name)?,
+    };
+    let ty = raw.ty.as_deref().map(str::parse::<FieldType>).transpose()?;
+    // Without a type here, the schema may give one: what a rule needs of
+    // the type is checked again when the columns are known.
     let decimal = raw
         .decimal
         .as_deref()
         .map(|d| one_char("decimal", d))
         .transpose()?;
-    if let Some(d) = decimal {
-        if t != FieldType::Float {
-            return Err(format!("decimal is for float fields, not {}", t.name()));
-        }
-        if d != '.' && d != ',' {
-            return Err(format!("decimal is \".\" or \",\", not {d:?}"));
-        }
-    }
     let thousands = raw
         .thousands
         .as_deref()
         .map(|d| one_char("thousands", d))
         .transpose()?;
-    if let Some(th) = thousands {
-        if !t.is_number() {
-            return Err(format!(
-                "thousands is for integer and float fields, not {}",
-                t.name()
-            ));
+    let options = raw.options.unwrap_or_default();
+    if let Some(d) = decimal {
+        if d != '.' && d != ',' {
+            return Err(format!("decimal is \".\" or \",\", not {d:?}"));
         }
-        let mark = decimal.or((t == FieldType::Float).then_some('.'));
+    }
+    if let Some(th) = thousands {
+        let mark = decimal.or((ty == Some(FieldType::Float)).then_some('.'));
         if Some(th) == mark || th.is_ascii_digit() || !th.is_ascii() {
             return Err(format!(
                 "thousands {th:?} must be one ASCII character, not a digit or the decimal mark"
             ));
         }
     }
-    let options = raw.options.unwrap_or_default();
-    if !options.is_empty() && t != FieldType::Select {
-        return Err(format!("options are for select fields, not {}", t.name()));
+    if let Some(t) = ty {
+        check_type_rules(t, raw.format.as_deref(), decimal, thousands, &options)?;
     }
     Ok((
         field,

@@ -109,6 +109,45 @@ impl Schema {
         }
     }
 
+    /// Every name a column can have: `Field` and `Collection.Field`.
+    pub fn names(&self) -> impl Iterator<Item = String> + '_ {
+        self.fields
+            .iter()
+            .map(|f| f.name.clone())
+            .chain(self.collections.iter().flat_map(|c| {
+                c.fields
+                    .iter()
+                    .map(move |f| format!("{}.{}", c.name, f.name))
+            }))
+    }
+
+    /// The field closest to `name`: a case-only difference first, then the
+    /// smallest edit distance, if it is close enough to be a typo.
+    ///
+    /// ```
+    /// let schema = field_map::Schema::from_json(r#"{"databaseId":1,"databaseName":"S","readAt":"",
+    ///   "fields":[{"name":"Email","type":"email"}],
+    ///   "collections":[{"id":5,"name":"Orders","fields":[{"name":"OrderID","type":"text"}]}]}"#)?;
+    /// assert_eq!(schema.closest("Orders.OrderId").as_deref(), Some("Orders.OrderID"));
+    /// assert_eq!(schema.closest("Emial").as_deref(), Some("Email"));
+    /// assert_eq!(schema.closest("Shoe size"), None);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn closest(&self, name: &str) -> Option<String> {
+        closest(name, self.names())
+    }
+
+    /// The `n` names nearest to `name` by edit distance, nearest first.
+    pub fn nearest(&self, name: &str, n: usize) -> Vec<String> {
+        let lower = name.to_lowercase();
+        let mut all: Vec<(usize, String)> = self
+            .names()
+            .map(|k| (distance(&lower, &k.to_lowercase()), k))
+            .collect();
+        all.sort();
+        all.into_iter().take(n).map(|(_, k)| k).collect()
+    }
+
     /// Types the schema names that this crate does not know (kept by name).
     pub fn unknown_types(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
@@ -123,4 +162,38 @@ impl Schema {
         }
         out
     }
+}
+
+/// The known name closest to `name`: one differing only in case, else the
+/// one at the smallest edit distance, if it is close enough to be a typo.
+pub(crate) fn closest(name: &str, known: impl Iterator<Item = String>) -> Option<String> {
+    let lower = name.to_lowercase();
+    let mut best: Option<(usize, String)> = None;
+    for k in known {
+        if k.to_lowercase() == lower {
+            return Some(k);
+        }
+        let d = distance(&lower, &k.to_lowercase());
+        if best.as_ref().is_none_or(|(bd, _)| d < *bd) {
+            best = Some((d, k));
+        }
+    }
+    let limit = (name.chars().count() / 3).max(2);
+    best.filter(|(d, _)| *d <= limit).map(|(_, k)| k)
+}
+
+/// Levenshtein distance, by characters.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }

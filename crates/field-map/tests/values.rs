@@ -716,3 +716,54 @@ fn check_counts_fine_normalized_rejected_and_empty() {
         [("x".to_string(), "is not a whole number".to_string())]
     );
 }
+
+#[test]
+fn schema_gives_types_and_counts_what_check_reports() {
+    let schema = field_map::Schema::from_json(
+        r#"{"databaseId":1,"databaseName":"S","readAt":"",
+        "fields":[{"name":"Email","type":"email"},{"name":"Name","type":"text","length":3},
+                  {"name":"Born","type":"date"},{"name":"Kind","type":"select","options":["a","b"]}],
+        "collections":[]}"#,
+    )
+    .unwrap();
+    let m = Mapping::default();
+    let cols = columns(&["Email", "Name", "Born", "Kind"]);
+    let mut b = MapperBuilder::new(&m);
+    b.schema(&schema, "schema.json");
+    let mut mapper = b.build(&cols).unwrap();
+    assert!(mapper
+        .map(&row(&["ann@x.nl", "Ann", "2024-02-29", "a"]), &cols)
+        .is_ok());
+    assert!(mapper
+        .map(&row(&["bo.x.nl", "Bobby", "", "b"]), &cols)
+        .is_ok());
+    assert_eq!(
+        mapper
+            .map(&row(&["c@x.nl", "Cy", "29-02-2024", "c"]), &cols)
+            .unwrap_err()
+            .to_string(),
+        r#"Born "29-02-2024" is not a date in format YYYY-MM-DD; Kind "c" is not one of the options "a", "b""#
+    );
+    let stats: Vec<_> = mapper
+        .stats()
+        .map(|(n, s)| (n.to_string(), s.clone()))
+        .collect();
+    assert_eq!(
+        (
+            stats[0].1.without_at,
+            stats[0].1.without_at_examples.clone()
+        ),
+        (1, vec!["bo.x.nl".to_string()])
+    );
+    assert_eq!(
+        (stats[1].1.too_long, stats[1].1.too_long_examples.clone()),
+        (1, vec!["Bobby".to_string()])
+    );
+    // A column the database does not have.
+    let cols = columns(&["Email", "Nmae"]);
+    let err = MapperBuilder::new(&m)
+        .schema(&schema, "schema.json")
+        .build(&cols)
+        .unwrap_err();
+    assert_eq!(err.to_string(), "schema.json: a column is not a field of database 1 (S): `Nmae`: no such field; did you mean `Name`?");
+}
