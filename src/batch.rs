@@ -129,15 +129,8 @@ fn remove_abandoned_partials(dir: &Path) {
     if !proc.join("self").exists() {
         return;
     }
-    let name = dir
-        .file_name()
-        .map_or("batches".into(), |n| n.to_string_lossy().into_owned());
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let prefix = format!(".{name}.partial-");
-    let Ok(entries) = fs::read_dir(parent) else {
+    let (parent, prefix) = partial_prefix(dir);
+    let Ok(entries) = fs::read_dir(&parent) else {
         return;
     };
     for entry in entries.flatten() {
@@ -164,6 +157,13 @@ fn remove_abandoned_partials(dir: &Path) {
 
 /// `DIR` -> `.DIR.partial-PID` in the same parent, so the rename stays on one file system.
 fn temp_dir_beside(dir: &Path) -> PathBuf {
+    let (parent, prefix) = partial_prefix(dir);
+    parent.join(format!("{prefix}{}", std::process::id()))
+}
+
+/// The folder partial folders of `dir` go in, and their names' prefix
+/// (`.DIR.partial-`).
+fn partial_prefix(dir: &Path) -> (PathBuf, String) {
     let name = dir
         .file_name()
         .map_or("batches".into(), |n| n.to_string_lossy().into_owned());
@@ -171,7 +171,7 @@ fn temp_dir_beside(dir: &Path) -> PathBuf {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    parent.join(format!(".{name}.partial-{}", std::process::id()))
+    (parent.to_path_buf(), format!(".{name}.partial-"))
 }
 
 /// A finished batch, owned, on its way to the disk.

@@ -8,16 +8,10 @@ use copernica_api::ClientBuilder;
 
 use crate::cli::SchemaArgs;
 use crate::fail::Fail;
-use crate::upload::TOKEN_VAR;
+use crate::upload::access_token;
 
 pub fn run(args: &SchemaArgs) -> Result<u8, Fail> {
-    let token = std::env::var(TOKEN_VAR).unwrap_or_default();
-    if token.trim().is_empty() {
-        return Err(Fail::usage(
-            format!("the environment variable {TOKEN_VAR} is not set"),
-            Some("export COPERNICA_ACCESS_TOKEN=... (the token never appears in output)"),
-        ));
-    }
+    let token = access_token()?;
     let client = ClientBuilder::new(token.trim())
         .base_url(&args.base_url)
         .tries(args.tries)

@@ -24,7 +24,7 @@ use copernica_api::{Client, ClientBuilder, Posted};
 use crate::manifest::{blake3_hex, sha256_hex, verify, Manifest, MANIFEST};
 
 /// The environment variable that holds the access token.
-pub const TOKEN_VAR: &str = "COPERNICA_ACCESS_TOKEN";
+const TOKEN_VAR: &str = "COPERNICA_ACCESS_TOKEN";
 const STATE: &str = "upload-state.json";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -90,6 +90,18 @@ fn lock_folder(dir: &Path) -> Result<fs::File, Fail> {
         )),
         Err(fs::TryLockError::Error(e)) => Err(Fail::io(path.display(), e)),
     }
+}
+
+/// The access token from the environment, or a failure saying how to set it.
+pub fn access_token() -> Result<String, Fail> {
+    let token = std::env::var(TOKEN_VAR).unwrap_or_default();
+    if token.trim().is_empty() {
+        return Err(Fail::usage(
+            format!("the environment variable {TOKEN_VAR} is not set"),
+            Some("export COPERNICA_ACCESS_TOKEN=... (the token never appears in output)"),
+        ));
+    }
+    Ok(token.trim().to_string())
 }
 
 pub fn run(args: &UploadArgs) -> Result<u8, Fail> {
@@ -176,13 +188,7 @@ pub fn run(args: &UploadArgs) -> Result<u8, Fail> {
         return Ok(0);
     }
 
-    let token = std::env::var(TOKEN_VAR).unwrap_or_default();
-    if token.trim().is_empty() {
-        return Err(Fail::usage(
-            format!("the environment variable {TOKEN_VAR} is not set"),
-            Some("export COPERNICA_ACCESS_TOKEN=... (the token never appears in output)"),
-        ));
-    }
+    let token = access_token()?;
     let client = ClientBuilder::new(token.trim())
         .base_url(&base)
         .tries(args.tries)
