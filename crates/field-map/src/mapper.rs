@@ -1053,20 +1053,34 @@ impl Mapper {
     /// True when the value is the input's own, unchanged.
     #[inline]
     fn settle(&mut self, buf: &mut MapBuf, i: usize, row: &Row) -> bool {
-        let r = &mut buf.refs[i];
+        let mut r = buf.refs[i];
+        let same = self.settle_ref(&mut r, &mut buf.scratch, row);
+        buf.refs[i] = r;
+        same
+    }
+
+    fn settle_ref(&mut self, r: &mut FieldRef, scratch: &mut String, row: &Row) -> bool {
+        let (vs, ve, from_scratch) = (r.start, r.end, r.in_scratch);
         let field = &mut self.fields[r.out];
-        let value = if r.in_scratch {
-            &buf.scratch[r.start..r.end]
-        } else {
-            &row.text()[r.start..r.end]
-        };
         let stats = &mut field.stats;
         let count = self.count;
-        if value.is_empty() {
+        let value_of = |scratch: &String| -> String {
+            if from_scratch {
+                scratch[vs..ve].to_string()
+            } else {
+                row.text()[vs..ve].to_string()
+            }
+        };
+        if vs == ve {
             stats.empty += u64::from(count);
             return !r.changed;
         }
         let Some(rule) = &field.spec.rule else {
+            let value = if from_scratch {
+                &scratch[vs..ve]
+            } else {
+                &row.text()[vs..ve]
+            };
             if !r.changed {
                 if count {
                     count_plain(stats, value);
@@ -1084,10 +1098,27 @@ impl Mapper {
             report_text(stats, value);
             return false;
         };
-        self.tmp.clear();
-        match rule.check(value, &mut self.tmp) {
+        // The rewritten value goes straight into the scratch buffer; a value
+        // already there is copied out to `tmp` first.
+        let start = scratch.len();
+        let checked = if from_scratch {
+            self.tmp.clear();
+            self.tmp.push_str(&scratch[vs..ve]);
+            rule.check(&self.tmp, scratch)
+        } else {
+            rule.check(&row.text()[vs..ve], scratch)
+        };
+        if checked != Ok(Checked::Normalized) {
+            scratch.truncate(start);
+        }
+        match checked {
             Ok(Checked::Fine) if !r.changed => {
                 if count {
+                    let value = if from_scratch {
+                        &scratch[vs..ve]
+                    } else {
+                        &row.text()[vs..ve]
+                    };
                     count_plain(stats, value);
                 }
                 true
@@ -1097,7 +1128,7 @@ impl Mapper {
                 stats.normalized += 1;
                 if stats.normalized_examples.len() < EXAMPLES {
                     let read = row.get(r.src).unwrap_or("").to_string();
-                    stats.normalized_examples.push((read, value.to_string()));
+                    stats.normalized_examples.push((read, value_of(scratch)));
                 }
                 false
             }
@@ -1105,25 +1136,27 @@ impl Mapper {
                 stats.normalized += u64::from(count);
                 if count && stats.normalized_examples.len() < EXAMPLES {
                     let read = row.get(r.src).unwrap_or("").to_string();
-                    stats.normalized_examples.push((read, self.tmp.clone()));
+                    stats
+                        .normalized_examples
+                        .push((read, scratch[start..].to_string()));
                 }
-                r.start = buf.scratch.len();
-                buf.scratch.push_str(&self.tmp);
-                r.end = buf.scratch.len();
+                r.start = start;
+                r.end = scratch.len();
                 r.in_scratch = true;
                 r.changed = true;
                 false
             }
             Err(expected) => {
+                let value = value_of(scratch);
                 stats.rejected += 1;
                 if stats.rejected_examples.len() < EXAMPLES {
                     stats
                         .rejected_examples
-                        .push((value.to_string(), expected.clone()));
+                        .push((value.clone(), expected.clone()));
                 }
                 self.errors.push(ValueError {
                     field: self.out.name(r.out).to_string(),
-                    value: value.to_string(),
+                    value,
                     expected,
                 });
                 false

@@ -255,9 +255,11 @@ impl TypeRule {
         if sign == Some(b'-') {
             out.push('-');
         }
-        for &c in &b[int_start..int_end] {
-            if c.is_ascii_digit() {
-                out.push(c as char);
+        if groups == 0 {
+            out.push_str(&value[int_start..int_end]);
+        } else {
+            for part in value[int_start..int_end].split(self.thousands.map_or('\0', char::from)) {
+                out.push_str(part);
             }
         }
         if let Some(f) = frac {
