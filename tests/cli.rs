@@ -2347,3 +2347,40 @@ fn map_init_with_a_schema_proposes_the_closest_fields() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn mapped_bodies_are_the_same_with_one_thread_and_several_in_every_source_format() {
+    let dir = temp_dir("map-threads-formats");
+    let map = testdata("maps/orders.toml");
+    for format in ["json", "array", "csv"] {
+        for input in ["mapped-orders.csv", "mapped-orders.ndjson"] {
+            let mut outputs = Vec::new();
+            for threads in ["1", "3"] {
+                let out = dir.join(format!("{format}-{input}-{threads}"));
+                let o = batch(
+                    &testdata(input),
+                    out.to_str().unwrap(),
+                    &[
+                        "--map",
+                        &map,
+                        "--name",
+                        "o",
+                        "--source-format",
+                        format,
+                        "--max-rows",
+                        "1",
+                        "--threads",
+                        threads,
+                    ],
+                );
+                assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+                outputs.push(bodies(&out));
+            }
+            assert!(
+                outputs[0].len() >= 2,
+                "{format} {input}: more than one body"
+            );
+            assert_eq!(outputs[0], outputs[1], "{format} {input}");
+        }
+    }
+}
