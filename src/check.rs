@@ -17,6 +17,7 @@ use crate::cli::CheckArgs;
 use crate::fail::{is_broken_pipe, Fail};
 use crate::fields::{self, LoadedMapping};
 use crate::input::{display_name, open_with_progress};
+use crate::rejects::{write_tail, RejectOut};
 
 /// Rejected rows listed in the report; the count covers all of them.
 const SHOWN_REJECTS: usize = 20;
@@ -79,12 +80,6 @@ struct Normalized {
 struct Rejected {
     value: String,
     expected: String,
-}
-
-#[derive(Serialize)]
-struct RejectOut {
-    line: u64,
-    reason: String,
 }
 
 pub fn run(args: &CheckArgs) -> Result<u8, Fail> {
@@ -267,6 +262,15 @@ fn field_out((name, s): (&str, &FieldStats)) -> FieldOut {
     }
 }
 
+/// `"a", "b"`: values as a person reads them in a report line.
+fn quoted(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| format!("{v:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn write_text(out: &mut impl Write, r: &Report, max_bytes: &str) -> io::Result<()> {
     writeln!(
         out,
@@ -305,12 +309,7 @@ fn write_text(out: &mut impl Write, r: &Report, max_bytes: &str) -> io::Result<(
                 out,
                 "    {} longer than the field's length (sent; Copernica may cut them): {}",
                 f.too_long,
-                f.examples
-                    .too_long
-                    .iter()
-                    .map(|v| format!("{v:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                quoted(&f.examples.too_long)
             )?;
         }
         if f.without_at > 0 {
@@ -318,12 +317,7 @@ fn write_text(out: &mut impl Write, r: &Report, max_bytes: &str) -> io::Result<(
                 out,
                 "    {} without @ (sent): {}",
                 f.without_at,
-                f.examples
-                    .without_at
-                    .iter()
-                    .map(|v| format!("{v:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                quoted(&f.examples.without_at)
             )?;
         }
         if !f.examples.rejected.is_empty() {
@@ -355,19 +349,5 @@ fn write_text(out: &mut impl Write, r: &Report, max_bytes: &str) -> io::Result<(
         None => writeln!(out, "profiles:   (no profile key fields given)")?,
     }
     writeln!(out, "bodies:     {} (--max-bytes {max_bytes})", r.bodies)?;
-    writeln!(out, "rejected:   {}", r.rejected)?;
-    for rej in &r.rejects {
-        writeln!(out, "  line {}: {}", rej.line, rej.reason)?;
-    }
-    if r.rejected > r.rejects.len() as u64 {
-        writeln!(
-            out,
-            "  ... and {} more",
-            r.rejected - r.rejects.len() as u64
-        )?;
-    }
-    for w in &r.warnings {
-        writeln!(out, "warning:    {w}")?;
-    }
-    Ok(())
+    write_tail(out, r.rejected, &r.rejects, &r.warnings)
 }

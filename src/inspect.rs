@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::cli::InspectArgs;
 use crate::fail::{is_broken_pipe, Fail};
 use crate::input::{delimiter_name, display_name, open};
-use crate::rejects::Reject;
+use crate::rejects::{write_tail, Reject, RejectOut};
 
 /// Rejects listed in the report; the count covers all of them.
 const SHOWN_REJECTS: usize = 20;
@@ -36,12 +36,6 @@ struct Report<'a> {
 struct Collection<'a> {
     name: &'a str,
     fields: Vec<&'a str>,
-}
-
-#[derive(Serialize)]
-struct RejectOut {
-    line: u64,
-    reason: String,
 }
 
 pub fn run(args: &InspectArgs) -> Result<u8, Fail> {
@@ -145,19 +139,5 @@ fn write_text(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
         writeln!(out, "  {}:  {}", c.name, c.fields.join(", "))?;
     }
     writeln!(out, "rows:       {}", r.rows)?;
-    writeln!(out, "rejected:   {}", r.rejected)?;
-    for rej in &r.rejects {
-        writeln!(out, "  line {}: {}", rej.line, rej.reason)?;
-    }
-    if r.rejected > r.rejects.len() as u64 {
-        writeln!(
-            out,
-            "  ... and {} more",
-            r.rejected - r.rejects.len() as u64
-        )?;
-    }
-    for w in &r.warnings {
-        writeln!(out, "warning:    {w}")?;
-    }
-    Ok(())
+    write_tail(out, r.rejected, &r.rejects, &r.warnings)
 }

@@ -2,6 +2,8 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+
+use serde::Serialize;
 use std::path::Path;
 
 use profile_rows::Row;
@@ -59,4 +61,32 @@ impl RejectsFile {
         self.w.flush()?;
         self.w.into_inner().map_err(|e| e.into_error())?.flush()
     }
+}
+
+/// A reject as reports list it: its line and reason.
+#[derive(Debug, Serialize)]
+pub struct RejectOut {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// The end of a text report (`inspect`, `check`): the rejected count, the
+/// rejects listed, how many more there were, and the warnings.
+pub fn write_tail(
+    out: &mut impl Write,
+    rejected: u64,
+    rejects: &[RejectOut],
+    warnings: &[String],
+) -> io::Result<()> {
+    writeln!(out, "rejected:   {rejected}")?;
+    for rej in rejects {
+        writeln!(out, "  line {}: {}", rej.line, rej.reason)?;
+    }
+    if rejected > rejects.len() as u64 {
+        writeln!(out, "  ... and {} more", rejected - rejects.len() as u64)?;
+    }
+    for w in warnings {
+        writeln!(out, "warning:    {w}")?;
+    }
+    Ok(())
 }

@@ -313,6 +313,22 @@ struct FieldRef {
     run: usize,
 }
 
+impl FieldRef {
+    /// Input text `start..end`, unchanged: field `src` (or the `run`
+    /// fields from it) as column `out`.
+    fn input(out: usize, start: usize, end: usize, src: usize, run: usize) -> FieldRef {
+        FieldRef {
+            out,
+            start,
+            end,
+            in_scratch: false,
+            changed: false,
+            src,
+            run,
+        }
+    }
+}
+
 /// A piece of the plan for positional rows (CSV): which input fields go
 /// through as they are, side by side, and which one by one.
 #[derive(Clone, Copy, Debug)]
@@ -906,13 +922,8 @@ impl Mapper {
             let start = buf.scratch.len();
             buf.scratch.push_str(value);
             buf.refs.push(FieldRef {
-                out: *out,
-                start,
-                end: buf.scratch.len(),
                 in_scratch: true,
-                changed: false,
-                src: usize::MAX,
-                run: 0,
+                ..FieldRef::input(*out, start, buf.scratch.len(), usize::MAX, 0)
             });
             if self.count {
                 count_plain(&mut self.fields[*out].stats, value);
@@ -940,15 +951,7 @@ impl Mapper {
             match self.plan[k] {
                 Seg::Run { first, count, out } => {
                     let (s, e) = (at(first), ends[first + count - 1]);
-                    buf.refs.push(FieldRef {
-                        out,
-                        start: s,
-                        end: e,
-                        in_scratch: false,
-                        changed: false,
-                        src: first,
-                        run: count,
-                    });
+                    buf.refs.push(FieldRef::input(out, s, e, first, count));
                     if self.count {
                         for j in 0..count {
                             let v = &text[at(first + j)..ends[first + j]];
@@ -990,15 +993,7 @@ impl Mapper {
                 Target::Ruled(out) => (out, true),
             };
             if !ruled {
-                buf.refs.push(FieldRef {
-                    out,
-                    start: s,
-                    end: e,
-                    in_scratch: false,
-                    changed: false,
-                    src: i,
-                    run: 0,
-                });
+                buf.refs.push(FieldRef::input(out, s, e, i, 0));
                 if self.count {
                     count_plain(&mut self.fields[out].stats, &text[s..e]);
                 }
@@ -1206,14 +1201,11 @@ impl Mapper {
                 _ => {
                     let start = buf.scratch.len();
                     buf.scratch.push_str(&self.fill[f].last);
+                    let src = at.map_or(usize::MAX, |i| buf.refs[i].src);
                     let r = FieldRef {
-                        out,
-                        start,
-                        end: buf.scratch.len(),
                         in_scratch: true,
                         changed: true,
-                        src: at.map_or(usize::MAX, |i| buf.refs[i].src),
-                        run: 0,
+                        ..FieldRef::input(out, start, buf.scratch.len(), src, 0)
                     };
                     match at {
                         Some(i) => buf.refs[i] = r,
@@ -1270,13 +1262,8 @@ fn prepare(spec: &Spec, text: &str, s0: usize, e0: usize, scratch: &mut String) 
         e = s + t.trim_end().len();
     }
     let mut r = FieldRef {
-        out: 0,
-        start: s,
-        end: e,
-        in_scratch: false,
         changed: (s, e) != (s0, e0),
-        src: 0,
-        run: 0,
+        ..FieldRef::input(0, s, e, 0, 0)
     };
     if !spec.lowercase && spec.values.is_empty() {
         return r;
