@@ -85,11 +85,12 @@ pub fn load(args: &FieldArgs) -> Result<Option<LoadedMapping>, Fail> {
         None => (Mapping::default(), None),
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| Fail::io(path.display(), e))?;
-            let text = String::from_utf8(bytes.clone())
+            let hash = blake3::hash(&bytes).to_hex().to_string();
+            let text = String::from_utf8(bytes)
                 .map_err(|_| Fail::usage(format!("{}: not UTF-8", path.display()), None))?;
             let mapping =
                 Mapping::parse(&text, &path.display().to_string()).map_err(mapping_fail)?;
-            (mapping, Some(blake3::hash(&bytes).to_hex().to_string()))
+            (mapping, Some(hash))
         }
     };
     Ok(Some(LoadedMapping {
