@@ -40,9 +40,9 @@ pub fn run(args: &BatchArgs) -> Result<u8, Fail> {
         Some(m) => Some(m.mapper(&rdr, &params.key_fields, false)?),
         None => None,
     };
-    // A CSV header names every column up front; JSON columns appear as rows do.
+    // A CSV or sheet header names every column up front; JSON columns appear as rows do.
     let columns = mapper.as_ref().map_or(rdr.columns(), |m| m.columns());
-    let known = (rdr.info().format == profile_rows::Format::Csv).then_some(columns);
+    let known = rdr.info().format.is_tabular().then_some(columns);
     params.validate(known).map_err(|e| {
         Fail::usage(
             format!("{name}: {e}"),

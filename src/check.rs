@@ -29,6 +29,9 @@ struct Report {
     input: String,
     format: &'static str,
     encoding: &'static str,
+    /// The sheet read, for a workbook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sheet: Option<String>,
     mapping: Option<String>,
     fields: Vec<FieldOut>,
     unmapped: Vec<String>,
@@ -98,7 +101,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, Fail> {
     });
     let (rdr, mut progress) = open_with_progress(&args.input, args.batching.threads)?;
     let mapper = loaded.mapper(&rdr, &params.key_fields, true)?;
-    let known = (rdr.info().format == profile_rows::Format::Csv).then_some(mapper.columns());
+    let known = rdr.info().format.is_tabular().then_some(mapper.columns());
     params.validate(known).map_err(|e| {
         Fail::usage(
             format!("{name}: {e}"),
@@ -110,6 +113,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, Fail> {
     let mut batcher = Batcher::new(params, limits, args.batching.location_base.clone())
         .map_err(|e| Fail::usage(e, None))?;
     let info = rdr.info();
+    let sheet = rdr.sheet().map(|s| s.name.clone());
     let reader_warnings = rdr.warnings().to_vec();
 
     let (mut rows, mut rejected, mut sent) = (0u64, 0u64, 0u64);
@@ -170,6 +174,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, Fail> {
         input: name.to_string(),
         format: info.format.name(),
         encoding: info.encoding.name(),
+        sheet,
         mapping: args.fields.map.as_ref().map(|p| p.display().to_string()),
         fields: mapper.stats().map(field_out).collect(),
         unmapped: mapper.unmapped().to_vec(),
@@ -272,11 +277,18 @@ fn quoted(values: &[String]) -> String {
 }
 
 fn write_text(out: &mut impl Write, r: &Report, max_bytes: &str) -> io::Result<()> {
-    writeln!(
-        out,
-        "input:      {} ({}, {})",
-        r.input, r.format, r.encoding
-    )?;
+    match &r.sheet {
+        Some(sheet) => writeln!(
+            out,
+            "input:      {} ({}, sheet {sheet:?})",
+            r.input, r.format
+        )?,
+        None => writeln!(
+            out,
+            "input:      {} ({}, {})",
+            r.input, r.format, r.encoding
+        )?,
+    }
     if let Some(m) = &r.mapping {
         writeln!(out, "mapping:    {m}")?;
     }
@@ -349,5 +361,5 @@ fn write_text(out: &mut impl Write, r: &Report, max_bytes: &str) -> io::Result<(
         None => writeln!(out, "profiles:   (no profile key fields given)")?,
     }
     writeln!(out, "bodies:     {} (--max-bytes {max_bytes})", r.bodies)?;
-    write_tail(out, r.rejected, &r.rejects, &r.warnings)
+    write_tail(out, r.rejected, &r.rejects, &r.warnings, r.sheet.as_deref())
 }

@@ -105,7 +105,7 @@ pub struct InputArgs {
     /// Field delimiter of the input: `,` `;` `|` `tab` (or any one byte). Default: sniffed.
     #[arg(long, value_name = "D", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
-    /// csv, json or ndjson. Default: by extension, else by the first character.
+    /// csv, json, ndjson or excel. Default: by extension, else by the first bytes.
     #[arg(long, value_name = "F")]
     pub input_format: Option<profile_rows::Format>,
     /// Joins the items of a JSON array of scalars into one field.
@@ -114,9 +114,13 @@ pub struct InputArgs {
     /// JSON: read the records at this JSON Pointer (`/customers` for `{"customers":[...]}`).
     #[arg(long, value_name = "POINTER")]
     pub records: Option<String>,
-    /// Skip N physical lines before the CSV header (DATEV exports have a metadata line).
+    /// Skip N physical lines before the CSV header (DATEV exports have a metadata line); for a workbook, N sheet rows.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub skip_lines: u64,
+    /// Workbooks: the sheet to read, by name or by number from 1 (as
+    /// `inspect` lists them, hidden ones included). Default: the first visible one.
+    #[arg(long, value_name = "NAME|N")]
+    pub sheet: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -177,6 +177,7 @@ fn convert(
 ) -> Result<(), Stop> {
     let out = BufWriter::with_capacity(1 << 16, out);
     let delimiter = rdr.info().delimiter;
+    let sheet = rdr.sheet().map(|s| s.name.clone());
     let mut sink = match to {
         ConvertTo::Ndjson => Sink::Ndjson {
             keys: Vec::new(),
@@ -226,13 +227,13 @@ fn convert(
                 match mapped {
                     Ok(()) => *rows += 1,
                     Err(reason) => {
-                        let line = row.line();
+                        let place = crate::input::place(sheet.as_deref(), row.line());
                         reject(
                             rejects,
                             rejected,
                             name,
                             &row,
-                            format!("line {line}: {reason}"),
+                            format!("{place}: {reason}"),
                             reason,
                             delimiter,
                         )?

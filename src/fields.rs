@@ -152,7 +152,7 @@ impl LoadedMapping {
             b.schema(&s.schema, &s.file).drop_unknown(self.drop_unknown);
         }
         let mapper = b.build(rdr.columns()).map_err(mapping_fail)?;
-        if rdr.info().format == profile_rows::Format::Csv {
+        if rdr.info().format.is_tabular() {
             mapper.check_complete().map_err(mapping_fail)?;
         }
         Ok(mapper)

@@ -53,6 +53,7 @@ fn open_counted(
         .array_join(&args.array_join)
         .skip_lines(args.skip_lines)
         .records(args.records.as_deref())
+        .sheet(args.sheet.as_deref())
         .parse_threads(parse_threads);
     b.from_input(input)
         .map_err(|e| Fail::input(display_name(args), &e))
@@ -64,6 +65,15 @@ pub fn display_name(args: &InputArgs) -> &str {
         "<stdin>"
     } else {
         &args.input
+    }
+}
+
+/// Where a row is, as a person reads it: `line 17`, or `Sheet1, row 17`
+/// in a workbook.
+pub fn place(sheet: Option<&str>, line: u64) -> String {
+    match sheet {
+        Some(sheet) => format!("{sheet}, row {line}"),
+        None => format!("line {line}"),
     }
 }
 

@@ -23,6 +23,12 @@ struct Report<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     delimiter: Option<String>,
     delimiter_sniffed: bool,
+    /// A workbook's sheets, as listed in the file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sheets: Vec<SheetOut<'a>>,
+    /// The sheet read, for a workbook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sheet: Option<&'a str>,
     columns: Vec<&'a str>,
     profile_fields: Vec<&'a str>,
     collections: Vec<Collection<'a>>,
@@ -30,6 +36,16 @@ struct Report<'a> {
     rejected: u64,
     rejects: Vec<RejectOut>,
     warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SheetOut<'a> {
+    number: usize,
+    name: &'a str,
+    visibility: &'static str,
+    worksheet: bool,
+    used_range: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -72,14 +88,28 @@ pub fn run(args: &InspectArgs) -> Result<u8, Fail> {
     let report = Report {
         warnings,
         input: name,
-        format: info.format.name(),
+        format: rdr.book_kind().map_or(info.format.name(), |k| k.name()),
         encoding: info.encoding.name(),
         encoding_detection: match info.encoding.detection {
             Detection::Bom => "byte order mark",
             Detection::Label => "given",
             Detection::ValidUtf8 => "valid UTF-8",
             Detection::NotUtf8 => "guessed: not valid UTF-8",
+            Detection::Workbook => "workbook cells",
         },
+        sheets: rdr
+            .sheets()
+            .iter()
+            .enumerate()
+            .map(|(i, s)| SheetOut {
+                number: i + 1,
+                name: &s.name,
+                visibility: s.visibility.name(),
+                worksheet: s.worksheet,
+                used_range: s.used_range.as_deref(),
+            })
+            .collect(),
+        sheet: rdr.sheet().map(|s| s.name.as_str()),
         gzip: info.gzip,
         delimiter: if is_csv {
             Some(delimiter_name(info.delimiter))
@@ -131,6 +161,25 @@ fn write_text(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
         };
         writeln!(out, "delimiter:  {d} ({how})")?;
     }
+    for s in &r.sheets {
+        let read = if r.sheet == Some(s.name) {
+            "  <- read"
+        } else {
+            ""
+        };
+        let kind = match (s.worksheet, s.visibility) {
+            (false, _) => " (not a worksheet)".to_string(),
+            (true, "visible") => String::new(),
+            (true, v) => format!(" ({v})"),
+        };
+        writeln!(
+            out,
+            "sheet {}:    {:?}{kind}, used range {}{read}",
+            s.number,
+            s.name,
+            s.used_range.unwrap_or("none"),
+        )?;
+    }
     writeln!(out, "columns:    {}", r.columns.len())?;
     if !r.profile_fields.is_empty() {
         writeln!(out, "  profile:  {}", r.profile_fields.join(", "))?;
@@ -139,5 +188,5 @@ fn write_text(out: &mut impl Write, r: &Report<'_>) -> io::Result<()> {
         writeln!(out, "  {}:  {}", c.name, c.fields.join(", "))?;
     }
     writeln!(out, "rows:       {}", r.rows)?;
-    write_tail(out, r.rejected, &r.rejects, &r.warnings)
+    write_tail(out, r.rejected, &r.rejects, &r.warnings, r.sheet)
 }

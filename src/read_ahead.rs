@@ -145,7 +145,10 @@ pub fn each_row<E>(
     // Stops the reader if we stopped first: its sends fail once `inbox` is gone.
     drop(inbox);
     drop(give_back);
-    let mapper = reader.join().unwrap_or(None);
+    // A panic on the reading thread is not an end of input.
+    let mapper = reader
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     result.map(|()| mapper)
 }
 
@@ -186,7 +189,8 @@ fn read_chunks(
             };
             let reject = match (reject, mapper.as_deref_mut()) {
                 (None, Some(m)) => {
-                    if chunk.bufs.len() == i {
+                    // Rows rejected by the reader have no buffer yet.
+                    while chunk.bufs.len() <= i {
                         chunk.bufs.push(MapBuf::new());
                     }
                     match m.map_into(row, rdr.columns(), &mut chunk.bufs[i]) {

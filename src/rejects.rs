@@ -63,7 +63,7 @@ impl RejectsFile {
     }
 }
 
-/// A reject as reports list it: its line and reason.
+/// A reject as reports list it: its line (a workbook's sheet row) and reason.
 #[derive(Debug, Serialize)]
 pub struct RejectOut {
     pub line: u64,
@@ -77,10 +77,16 @@ pub fn write_tail(
     rejected: u64,
     rejects: &[RejectOut],
     warnings: &[String],
+    sheet: Option<&str>,
 ) -> io::Result<()> {
     writeln!(out, "rejected:   {rejected}")?;
     for rej in rejects {
-        writeln!(out, "  line {}: {}", rej.line, rej.reason)?;
+        writeln!(
+            out,
+            "  {}: {}",
+            crate::input::place(sheet, rej.line),
+            rej.reason
+        )?;
     }
     if rejected > rejects.len() as u64 {
         writeln!(out, "  ... and {} more", rejected - rejects.len() as u64)?;

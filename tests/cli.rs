@@ -2384,3 +2384,196 @@ fn mapped_bodies_are_the_same_with_one_thread_and_several_in_every_source_format
         }
     }
 }
+
+/// A workbook with an error cell (row 3), a date a mapping refuses (row 4)
+/// and an empty row (5), saved where the test says.
+fn workbook_with_rejects(path: &Path) {
+    use rust_xlsxwriter::{Format, Formula, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Contacts").unwrap();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    for (c, h) in ["Email", "Born", "Score"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    ws.write_string(1, 0, "ann@example.com").unwrap();
+    ws.write_number_with_format(1, 1, 29341.0, &date).unwrap();
+    ws.write_number(1, 2, 7.0).unwrap();
+    ws.write_string(2, 0, "bob@example.com").unwrap();
+    ws.write_formula(2, 2, Formula::new("=1/0").set_result("#DIV/0!"))
+        .unwrap();
+    ws.write_string(3, 0, "cy@example.com").unwrap();
+    ws.write_string(3, 1, "31/02/1990").unwrap();
+    ws.write_string(5, 0, "di@example.com").unwrap();
+    ws.write_number(5, 2, 0.5).unwrap();
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn workbook_and_csv_give_identical_bodies() {
+    let dir = temp_dir("workbook-bodies");
+    let map = testdata("maps/contacts.toml");
+    let mut outputs = Vec::new();
+    for (input, threads, mapping) in [
+        ("contacts.csv", "1", false),
+        ("contacts.xlsx", "1", false),
+        ("contacts.xlsx", "2", false),
+        ("contacts.csv", "1", true),
+        ("contacts.xlsx", "1", true),
+        ("contacts.xlsx", "2", true),
+    ] {
+        let out = dir.join(format!("{input}-{threads}-{mapping}"));
+        let mut extra = vec!["--name", "contacts", "--threads", threads];
+        if mapping {
+            extra.extend(["--map", &map]);
+        }
+        let o = batch(
+            &testdata(&format!("workbooks/{input}")),
+            out.to_str().unwrap(),
+            &extra,
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let (manifest, rows) = batch_rows(&out);
+        let lines = &manifest["batches"][0];
+        assert_eq!(
+            (&lines["firstLine"], &lines["lastLine"]),
+            (&2.into(), &5.into())
+        );
+        outputs.push((mapping, bodies(&out), rows));
+    }
+    for o in &outputs[1..3] {
+        assert_eq!(o, &outputs[0]);
+    }
+    for o in &outputs[4..] {
+        assert_eq!(o, &outputs[3]);
+    }
+    let rows = &outputs[3].2;
+    assert_eq!(field(&rows[0], "name"), "Ann Müller");
+    assert_eq!(field(&rows[0], "born"), "1980-04-30");
+    assert_eq!(field(&rows[0], "lastOrder"), "2024-01-05 10:30:00");
+    assert_eq!(field(&rows[0], "callAt"), "09:15:00");
+    assert_eq!(field(&rows[1], "optin"), "false");
+    assert_eq!(field(&rows[3], "amount"), "-3.75");
+}
+
+#[test]
+fn workbook_rejects_name_the_sheet_and_row() {
+    let dir = temp_dir("workbook-rejects");
+    let book = dir.join("contacts.xlsx");
+    workbook_with_rejects(&book);
+    let map = dir.join("map.toml");
+    std::fs::write(&map, "[columns]\n\"Born\" = { type = \"date\" }\n").unwrap();
+    let out = dir.join("out");
+    let o = batch(
+        book.to_str().unwrap(),
+        out.to_str().unwrap(),
+        &["--map", map.to_str().unwrap(), "--sheet", "Contacts"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rejects = std::fs::read_to_string(out.join("rejects.csv")).unwrap();
+    let rejects: Vec<(String, String, String)> = csv::Reader::from_reader(rejects.as_bytes())
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), r[1].to_string(), r[2].to_string())
+        })
+        .collect();
+    assert_eq!(rejects.len(), 2, "{rejects:?}");
+    assert_eq!(
+        rejects[0],
+        (
+            "3".to_string(),
+            "Contacts!C3: #DIV/0!".to_string(),
+            "bob@example.com,,#DIV/0!".to_string()
+        )
+    );
+    assert_eq!(rejects[1].0, "4");
+    assert!(rejects[1].1.contains("31/02/1990"), "{:?}", rejects[1]);
+    let (manifest, rows) = batch_rows(&out);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(field(&rows[0], "Born"), "1980-04-30");
+    assert_eq!(field(&rows[1], "Score"), "0.5");
+    assert_eq!(manifest["batches"][0]["lastLine"], 6);
+
+    // check and inspect say where, as a person reads a sheet.
+    let o = run(&[
+        "check",
+        book.to_str().unwrap(),
+        "--map",
+        map.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("Contacts, row 3: Contacts!C3: #DIV/0!"),
+        "{text}"
+    );
+    assert!(text.contains("Contacts, row 4: "), "{text}");
+    let o = run(&["inspect", book.to_str().unwrap()]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("sheet 1:    \"Contacts\", used range A1:C6  <- read"),
+        "{text}"
+    );
+    assert!(text.contains("format:     xlsx"), "{text}");
+}
+
+#[test]
+fn a_workbook_on_stdin_is_spooled_and_read() {
+    let bytes = std::fs::read(testdata("workbooks/contacts.xlsx")).unwrap();
+    let mut child = bin()
+        .args(["convert", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let from_file = run(&["convert", &testdata("workbooks/contacts.csv")]);
+    assert_eq!(stdout(&o), stdout(&from_file));
+    let o = run(&["inspect", "--json", &testdata("workbooks/contacts.ods")]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["format"], "ods");
+    assert_eq!(v["sheet"], "contacts");
+    assert_eq!(v["sheets"][0]["usedRange"], "A1:H5");
+    let o = run(&[
+        "inspect",
+        "--sheet",
+        "Orders",
+        &testdata("workbooks/contacts.xlsx"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no sheet named \"Orders\"; its sheets: 1 \"contacts\""),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn reader_rejects_before_mapped_rows_are_the_same_with_threads() {
+    // Rows 3 and 4 are rejected by the reader, before any mapping; with
+    // read-ahead, the mapped rows after them once hit a missing buffer.
+    let dir = temp_dir("ragged-mapped");
+    let map = dir.join("map.toml");
+    std::fs::write(&map, "[columns]\n\"Email\" = \"email\"\n").unwrap();
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.join(threads);
+        let o = batch(
+            &testdata("ragged.csv"),
+            out.to_str().unwrap(),
+            &["--map", map.to_str().unwrap(), "--threads", threads],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let rejects = std::fs::read_to_string(out.join("rejects.csv")).unwrap();
+        outputs.push((bodies(&out), rejects));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0].1.lines().count(), 3, "{}", outputs[0].1);
+    let (_, rows) = batch_rows(&dir.join("2"));
+    assert_eq!(rows.len(), 2);
+    assert_eq!(field(&rows[1], "email"), "di@example.com");
+}

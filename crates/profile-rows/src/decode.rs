@@ -41,6 +41,8 @@ pub enum Detection {
     /// ASCII: a legacy encoding guessed by chardetng from the first 64 KiB
     /// after the first non-ASCII byte (from the start: ASCII reads the same).
     NotUtf8,
+    /// A workbook: its cells are text already, there are no bytes to decode.
+    Workbook,
 }
 
 /// The encoding of an input, as detected or given.

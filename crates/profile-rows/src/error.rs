@@ -150,6 +150,32 @@ pub enum ErrorKind {
         /// The dotted name.
         name: String,
     },
+    /// A workbook that cannot be opened or read.
+    #[error("{0}")]
+    Workbook(String),
+    /// `--sheet` names no sheet of the workbook.
+    #[error("the workbook has no {asked}; its sheets: {sheets}")]
+    NoSheet {
+        /// What was asked for (`sheet named "Orders"`).
+        asked: String,
+        /// The sheets, numbered as `--sheet N` counts them.
+        sheets: String,
+    },
+    /// A workbook cell that cannot be read (`Sheet1!D17: #N/A`): a reject
+    /// for a data row, an error in the header.
+    #[error("{sheet}!{cell}: {message}")]
+    Cell {
+        /// The sheet's name.
+        sheet: String,
+        /// The cell (`D17`).
+        cell: String,
+        /// The sheet row, from 1.
+        row: u64,
+        /// What is wrong (`#N/A`).
+        message: String,
+        /// Only this row is lost.
+        reject: bool,
+    },
     /// A record larger than the reader's limit: the input is not CSV as
     /// configured (often an unbalanced quote), and memory must stay bounded.
     #[error("record is larger than {limit} bytes (an unbalanced quote?)")]
@@ -181,6 +207,7 @@ impl Error {
                 | ErrorKind::NotAnObject { .. }
                 | ErrorKind::MixedArray { .. }
                 | ErrorKind::DuplicateKey { .. }
+                | ErrorKind::Cell { reject: true, .. }
         )
     }
 
@@ -200,6 +227,11 @@ impl Error {
             | ErrorKind::MixedArray { pos, .. }
             | ErrorKind::DuplicateKey { pos, .. }
             | ErrorKind::RecordTooLarge { pos, .. } => Some(pos),
+            ErrorKind::Cell { row, .. } => Some(Position {
+                byte: 0,
+                line: row,
+                record: 0,
+            }),
             ErrorKind::Json { line, .. } => Some(Position {
                 byte: 0,
                 line,
@@ -235,6 +267,10 @@ impl Error {
             ErrorKind::ValueUnderEmptyHeader { .. } => {
                 Some("name that column in the header, or remove the values under it")
             }
+            ErrorKind::Cell { reject: false, .. } => Some(
+                "every column needs its own name in the header row; --skip-lines N skips the sheet's first N rows",
+            ),
+            ErrorKind::NoSheet { .. } => Some("pick one with --sheet NAME or --sheet N (inspect lists them)"),
             ErrorKind::RecordTooLarge { .. } => {
                 Some("check the quoting, or give the delimiter with --delimiter")
             }

@@ -49,6 +49,7 @@
 mod csv;
 mod decode;
 mod error;
+mod excel;
 mod flatten;
 mod input;
 mod json;
@@ -63,6 +64,7 @@ mod testutil;
 
 pub use crate::decode::{Detection, EncodingInfo};
 pub use crate::error::{Error, ErrorKind, Position, Result};
+pub use crate::excel::{column_letters, BookKind, Sheet, Visibility};
 pub use crate::input::Input;
 pub use crate::reader::{Format, InputInfo, ReaderBuilder, RowReader};
 pub use crate::row::{split_dotted, Columns, Row, RowView};

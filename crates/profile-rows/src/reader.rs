@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::csv::{Dialect, End, Parser, Step};
 use crate::decode::{self, Decoder, Detection, EncodingInfo};
 use crate::error::{ErrorKind, Position, Result};
+use crate::excel::{self, BookKind, Sheet};
 use crate::input::{self, read_full, Input, Source};
 use crate::json::JsonReader;
 use crate::row::{Columns, Row};
@@ -27,6 +28,9 @@ pub enum Format {
     Json,
     /// One JSON object a line (any whitespace between objects is read too).
     Ndjson,
+    /// A workbook (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`): one sheet's
+    /// rows, the first with text being the header.
+    Excel,
 }
 
 impl Format {
@@ -36,11 +40,19 @@ impl Format {
             Format::Csv => "csv",
             Format::Json => "json",
             Format::Ndjson => "ndjson",
+            Format::Excel => "excel",
         }
     }
 
+    /// Whether the header names every column up front, and field `i` of a
+    /// row is column `i` (CSV and workbooks, not JSON).
+    pub fn is_tabular(self) -> bool {
+        matches!(self, Format::Csv | Format::Excel)
+    }
+
     /// The format a file name implies (`.csv`, `.tsv`, `.json`, `.ndjson`,
-    /// `.jsonl`, each also with `.gz`), if any.
+    /// `.jsonl`, each also with `.gz`; `.xlsx`, `.xlsm`, `.xlsb`, `.xls`,
+    /// `.ods`), if any.
     pub fn from_path(path: &Path) -> Option<Format> {
         let name = path.file_name()?.to_str()?.to_ascii_lowercase();
         let name = name.strip_suffix(".gz").unwrap_or(&name);
@@ -49,6 +61,7 @@ impl Format {
             "csv" | "tsv" | "txt" => Some(Format::Csv),
             "json" => Some(Format::Json),
             "ndjson" | "jsonl" => Some(Format::Ndjson),
+            "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => Some(Format::Excel),
             _ => None,
         }
     }
@@ -62,8 +75,9 @@ impl std::str::FromStr for Format {
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
             "ndjson" | "jsonl" => Ok(Format::Ndjson),
+            "excel" => Ok(Format::Excel),
             _ => Err(format!(
-                "unknown input format {s:?}: use csv, json or ndjson"
+                "unknown input format {s:?}: use csv, json, ndjson or excel"
             )),
         }
     }
@@ -117,6 +131,7 @@ pub struct ReaderBuilder {
     counter: Option<Arc<AtomicU64>>,
     skip_lines: u64,
     records: Option<String>,
+    sheet: Option<String>,
 }
 
 impl Default for ReaderBuilder {
@@ -135,6 +150,7 @@ impl Default for ReaderBuilder {
             counter: None,
             skip_lines: 0,
             records: None,
+            sheet: None,
         }
     }
 }
@@ -170,6 +186,15 @@ impl ReaderBuilder {
     /// record. JSON input only.
     pub fn records(&mut self, pointer: Option<&str>) -> &mut ReaderBuilder {
         self.records = pointer.map(str::to_string);
+        self
+    }
+
+    /// The sheet of a workbook to read: its name, or its number from 1 over
+    /// the sheets as [`RowReader::sheets`] lists them, hidden ones included
+    /// (a sheet whose name is that number wins). `None` (the default): the
+    /// first visible worksheet.
+    pub fn sheet(&mut self, sheet: Option<&str>) -> &mut ReaderBuilder {
+        self.sheet = sheet.map(str::to_string);
         self
     }
 
@@ -296,6 +321,25 @@ impl ReaderBuilder {
             .map(decode::lookup_label)
             .transpose()?;
         let path = input.path().map(Path::to_path_buf);
+        let by_name = self
+            .format
+            .or_else(|| path.as_deref().and_then(Format::from_path));
+        if by_name == Some(Format::Excel) {
+            return self.open_workbook(input, true);
+        }
+        if by_name.is_none() {
+            // A regular file only: peeking at a FIFO would eat its bytes.
+            if let Some(p) = path
+                .as_ref()
+                .filter(|p| p.metadata().is_ok_and(|m| m.is_file()))
+            {
+                let mut head = [0u8; 8];
+                let n = read_full(&mut std::fs::File::open(p)?, &mut head)?;
+                if excel::has_workbook_magic(&head[..n]) {
+                    return self.open_workbook(input, false);
+                }
+            }
+        }
         let (src, gzip) = input::open(input, self.counter.clone())?;
         let mut src: Source = if self.capacity < DEFAULT_CAPACITY {
             Box::new(Chunked {
@@ -310,6 +354,10 @@ impl ReaderBuilder {
         let mut head = vec![0u8; 4];
         let n = read_full(&mut src, &mut head)?;
         head.truncate(n);
+        if by_name.is_none() && !gzip && path.is_none() && excel::has_workbook_magic(&head) {
+            let whole = Cursor::new(head).chain(src);
+            return self.open_workbook(Input::Reader(Box::new(whole)), false);
+        }
         let encoding = decode::choose(&head, label);
         head.drain(..encoding.bom_len);
         let src: Source = Box::new(Cursor::new(head).chain(src));
@@ -420,6 +468,60 @@ impl ReaderBuilder {
             rdr.read_header()?;
         }
         Ok(rdr)
+    }
+}
+
+impl ReaderBuilder {
+    /// Opens a workbook: a file as it is, anything else spooled to a
+    /// temporary file first (calamine needs to seek). `by_name`: the kind
+    /// comes from the extension, else from the magic bytes.
+    fn open_workbook(&self, input: Input, by_name: bool) -> Result<RowReader> {
+        let (file, kind) = match input {
+            Input::Path(p) => {
+                if let Some(c) = &self.counter {
+                    let len = std::fs::metadata(&p).map_or(0, |m| m.len());
+                    c.fetch_add(len, std::sync::atomic::Ordering::Relaxed);
+                }
+                let kind = by_name.then(|| excel::BookKind::from_path(&p)).flatten();
+                (excel::BookFile::Path(p), kind)
+            }
+            other => {
+                let (src, _) = input::open(other, self.counter.clone())?;
+                (excel::BookFile::spool(src)?, None)
+            }
+        };
+        let mut columns = Columns::new();
+        let book = excel::ExcelReader::open(
+            file,
+            kind,
+            excel::SheetChoice::parse(self.sheet.as_deref()),
+            self.skip_lines,
+            &mut columns,
+        )?;
+        let encoding = EncodingInfo {
+            encoding: encoding_rs::UTF_8,
+            detection: Detection::Workbook,
+            bom_len: 0,
+        };
+        let dec = Decoder::new(Box::new(std::io::empty()), encoding, false, 1);
+        Ok(RowReader {
+            dec,
+            engine: Engine::Excel(Box::new(book)),
+            columns,
+            info: InputInfo {
+                format: Format::Excel,
+                encoding,
+                gzip: false,
+                delimiter: b',',
+                delimiter_sniffed: false,
+            },
+            records: 1,
+            max_record: self.max_record,
+            scratch: Vec::new(),
+            has_header: true,
+            trailing_empty: false,
+            warnings: Vec::new(),
+        })
     }
 }
 
@@ -560,6 +662,7 @@ fn skip_line(dec: &mut Decoder, encoding: &'static str) -> Result<bool> {
 enum Engine {
     Csv(Parser),
     Json(Box<JsonReader>),
+    Excel(Box<excel::ExcelReader>),
 }
 
 impl std::fmt::Debug for RowReader {
@@ -599,8 +702,10 @@ impl RowReader {
     /// the input cannot be read on. Allocates nothing once `row`'s buffers
     /// have grown to the longest row.
     pub fn read_row(&mut self, row: &mut Row) -> Result<bool> {
-        if let Engine::Json(json) = &mut self.engine {
-            return json.read_row(&mut self.dec, &mut self.columns, row);
+        match &mut self.engine {
+            Engine::Json(json) => return json.read_row(&mut self.dec, &mut self.columns, row),
+            Engine::Excel(book) => return book.read_row(row),
+            Engine::Csv(_) => {}
         }
         let mut text = std::mem::take(&mut self.scratch);
         text.clear();
@@ -655,7 +760,7 @@ impl RowReader {
     fn parser(&self) -> &Parser {
         match &self.engine {
             Engine::Csv(p) => p,
-            Engine::Json(_) => unreachable!("only CSV has a record parser"),
+            _ => unreachable!("only CSV has a record parser"),
         }
     }
 
@@ -753,6 +858,30 @@ impl RowReader {
             self.columns.intern(name);
         }
         Ok(())
+    }
+
+    /// A workbook's sheets, as the file lists them (empty for other input).
+    pub fn sheets(&self) -> &[Sheet] {
+        match &self.engine {
+            Engine::Excel(book) => book.sheets(),
+            _ => &[],
+        }
+    }
+
+    /// The sheet being read, for a workbook.
+    pub fn sheet(&self) -> Option<&Sheet> {
+        match &self.engine {
+            Engine::Excel(book) => Some(book.sheet()),
+            _ => None,
+        }
+    }
+
+    /// The kind of workbook, for a workbook.
+    pub fn book_kind(&self) -> Option<BookKind> {
+        match &self.engine {
+            Engine::Excel(book) => Some(book.kind()),
+            _ => None,
+        }
     }
 
     /// Things a person should know about how the input was read (a
