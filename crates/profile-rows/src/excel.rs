@@ -106,8 +106,8 @@ impl BookKind {
 /// Whether the first bytes are those of a workbook container: a zip
 /// archive or an OLE2 compound file.
 pub(crate) fn has_workbook_magic(head: &[u8]) -> bool {
-    head.starts_with(&ZIP_MAGIC)
-        || (head.len() >= 4 && OLE2_MAGIC.starts_with(&head[..head.len().min(8)]))
+    head.get(..4)
+        .is_some_and(|h| h == ZIP_MAGIC || h == &OLE2_MAGIC[..4])
 }
 
 /// Which sheet to read: `--sheet NAME|N`.
@@ -186,8 +186,8 @@ enum Msg {
 #[derive(Default)]
 struct SheetRow {
     row: Row,
-    /// The first error cell (`D17: #N/A`).
-    error: Option<String>,
+    /// The first error cell and its text (`D17`, `#N/A`).
+    error: Option<(String, String)>,
 }
 
 /// Reads the rows of one sheet; the first row with text is the header.
@@ -273,7 +273,7 @@ impl ExcelReader {
     }
 
     /// The next sheet row with text, swapped into `row`.
-    fn next_raw(&mut self, row: &mut Row) -> Result<Option<Option<String>>> {
+    fn next_raw(&mut self, row: &mut Row) -> Result<Option<Option<(String, String)>>> {
         loop {
             if self.next < self.chunk.len() {
                 let r = &mut self.chunk[self.next];
@@ -387,9 +387,8 @@ impl ExcelReader {
         }
         let len = row.text.len();
         row.ends.resize(self.width, len);
-        if let Some(e) = error {
-            let (cell, message) = e.split_once(": ").unwrap_or((&e, ""));
-            return reject(cell.to_string(), message.to_string(), row, self.sheet());
+        if let Some((cell, message)) = error {
+            return reject(cell, message, row, self.sheet());
         }
         Ok(true)
     }
@@ -738,7 +737,7 @@ impl RowSink<'_> {
         row.ends.resize(c, len);
         if let Err(message) = push_text(&mut row.text, v) {
             if slot.error.is_none() {
-                slot.error = Some(format!("{}{}: {message}", column_letters(c as u32), r + 1));
+                slot.error = Some((format!("{}{}", column_letters(c as u32), r + 1), message));
             }
         }
         let row = &mut slot.row;

@@ -325,21 +325,21 @@ impl ReaderBuilder {
             .format
             .or_else(|| path.as_deref().and_then(Format::from_path));
         if by_name == Some(Format::Excel) {
-            return self.open_workbook(input, true);
+            return self.open_workbook(input);
         }
-        if by_name.is_none() {
-            // A regular file only: peeking at a FIFO would eat its bytes.
-            if let Some(p) = path
-                .as_ref()
-                .filter(|p| p.metadata().is_ok_and(|m| m.is_file()))
-            {
-                let mut head = [0u8; 8];
-                let n = read_full(&mut std::fs::File::open(p)?, &mut head)?;
-                if excel::has_workbook_magic(&head[..n]) {
-                    return self.open_workbook(input, false);
-                }
+        // A regular file is peeked at here, so a workbook is read in place;
+        // anything else (stdin, a FIFO) by the head of its stream below.
+        let regular = path
+            .as_ref()
+            .filter(|p| p.metadata().is_ok_and(|m| m.is_file()));
+        if let (None, Some(p)) = (by_name, regular) {
+            let mut head = [0u8; 4];
+            let n = read_full(&mut std::fs::File::open(p)?, &mut head)?;
+            if excel::has_workbook_magic(&head[..n]) {
+                return self.open_workbook(input);
             }
         }
+        let regular = regular.is_some();
         let (src, gzip) = input::open(input, self.counter.clone())?;
         let mut src: Source = if self.capacity < DEFAULT_CAPACITY {
             Box::new(Chunked {
@@ -354,9 +354,9 @@ impl ReaderBuilder {
         let mut head = vec![0u8; 4];
         let n = read_full(&mut src, &mut head)?;
         head.truncate(n);
-        if by_name.is_none() && !gzip && path.is_none() && excel::has_workbook_magic(&head) {
+        if by_name.is_none() && !gzip && !regular && excel::has_workbook_magic(&head) {
             let whole = Cursor::new(head).chain(src);
-            return self.open_workbook(Input::Reader(Box::new(whole)), false);
+            return self.open_workbook(Input::Reader(Box::new(whole)));
         }
         let encoding = decode::choose(&head, label);
         head.drain(..encoding.bom_len);
@@ -473,16 +473,16 @@ impl ReaderBuilder {
 
 impl ReaderBuilder {
     /// Opens a workbook: a file as it is, anything else spooled to a
-    /// temporary file first (calamine needs to seek). `by_name`: the kind
-    /// comes from the extension, else from the magic bytes.
-    fn open_workbook(&self, input: Input, by_name: bool) -> Result<RowReader> {
+    /// temporary file first (calamine needs to seek). The kind comes from
+    /// the extension, else from the magic bytes.
+    fn open_workbook(&self, input: Input) -> Result<RowReader> {
         let (file, kind) = match input {
             Input::Path(p) => {
                 if let Some(c) = &self.counter {
                     let len = std::fs::metadata(&p).map_or(0, |m| m.len());
                     c.fetch_add(len, std::sync::atomic::Ordering::Relaxed);
                 }
-                let kind = by_name.then(|| excel::BookKind::from_path(&p)).flatten();
+                let kind = excel::BookKind::from_path(&p);
                 (excel::BookFile::Path(p), kind)
             }
             other => {
