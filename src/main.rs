@@ -26,6 +26,7 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    quiet_calamine_panics();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -47,4 +48,19 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(fail) => fail.report(),
     }
+}
+
+/// A panic inside calamine on a damaged workbook is caught by the reader and
+/// reported as one error line; the default hook would print it first, with a
+/// backtrace. Every other panic is printed as usual.
+fn quiet_calamine_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_calamine = info
+            .location()
+            .is_some_and(|l| l.file().contains("calamine"));
+        if !in_calamine {
+            default(info);
+        }
+    }));
 }

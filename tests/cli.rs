@@ -2577,3 +2577,24 @@ fn reader_rejects_before_mapped_rows_are_the_same_with_threads() {
     assert_eq!(rows.len(), 2);
     assert_eq!(field(&rows[1], "email"), "di@example.com");
 }
+
+#[test]
+fn a_workbook_that_breaks_calamine_is_one_error_line() {
+    // Found by the excel_reader fuzz target: contacts.xls with a damaged
+    // sector chain makes calamine index out of bounds while opening it.
+    let path = testdata("workbooks/damaged.xls");
+    let o = bin()
+        .args(["inspect", &path])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "copernica-import: {path}: the workbook reader (calamine) failed on this file: "
+        )),
+        "{err}"
+    );
+}
