@@ -2598,3 +2598,29 @@ fn a_workbook_that_breaks_calamine_is_one_error_line() {
         "{err}"
     );
 }
+
+#[test]
+fn an_ole2_file_whose_sector_chain_loops_is_refused_before_calamine() {
+    // Found by the excel_reader fuzz target: 12 KB on which calamine 0.38
+    // allocates without end (its directory chain is followed unbounded).
+    let path = testdata("workbooks/looping.xls");
+    for extra in [&[][..], &["--input-format", "excel"][..]] {
+        let o = bin()
+            .arg("inspect")
+            .args(extra)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(
+            stderr(&o).trim_end(),
+            format!(
+                "copernica-import: {path}: not a readable .xls workbook: damaged OLE2 file: \
+                 the sector chain through sector 0 loops"
+            )
+        );
+    }
+    // A sound .xls goes through the same check.
+    let o = run(&["inspect", &testdata("workbooks/contacts.xls")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
