@@ -91,7 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let born = 20_000.0 + (rng.next() % 15_000) as f64;
         sheet.write_number_with_format(r, 5, born, &date)?;
         sheet.write_number(r, 6, (rng.next() % 100_000) as f64 / 100.0)?;
-        sheet.write_boolean(r, 7, rng.next() % 7 == 0)?;
+        sheet.write_boolean(r, 7, rng.next().is_multiple_of(7))?;
         let street = format!("{} {}", rng.pick(STREET), 1 + rng.next() % 300);
         sheet.write_string(r, 8, street)?;
         let postcode = format!(

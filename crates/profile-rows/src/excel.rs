@@ -28,7 +28,7 @@ const CHUNKS_IN_FLIGHT: usize = 2;
 /// `PK\3\4`: a zip archive (`.xlsx`, `.xlsm`, `.xlsb`, `.ods`).
 const ZIP_MAGIC: [u8; 4] = *b"PK\x03\x04";
 /// An OLE2 compound file (`.xls`).
-const OLE2_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+use crate::ole::MAGIC as OLE2_MAGIC;
 
 /// One sheet of a workbook, as `inspect` lists them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -448,83 +448,21 @@ fn open_kind(path: &Path, kind: BookKind) -> std::result::Result<Book, String> {
 /// and its streams' chains up to the length they claim, so a damaged file
 /// whose allocation table loops makes it allocate until memory runs out (a
 /// 12 KB `.xls` took 4 GB, found by the `excel_reader` fuzz target). The
-/// table is read here as calamine reads it, and a loop in it is refused
-/// before calamine sees the file. Anything else that is wrong is left to
+/// table is read first (see `ole`), and a loop in it is refused before
+/// calamine sees the file. Anything else that is wrong is left to
 /// calamine's own errors.
 fn ole_chains_end(path: &Path) -> std::result::Result<(), String> {
-    const RESERVED: u32 = 0xFFFF_FFFA;
-    const DIFSECT: u32 = 0xFFFF_FFFC;
-    let damaged = |what: &str| Err(format!("damaged OLE2 file: {what}"));
+    let mut head = [0u8; 8];
     let mut f = File::open(path).map_err(|e| e.to_string())?;
-    let len = f.metadata().map_err(|e| e.to_string())?.len();
-    let mut header = [0u8; 512];
-    let n = crate::input::read_full(&mut f, &mut header).map_err(|e| e.to_string())?;
-    if n < header.len() || !header.starts_with(&OLE2_MAGIC) {
+    let n = crate::input::read_full(&mut f, &mut head).map_err(|e| e.to_string())?;
+    if head[..n] != OLE2_MAGIC {
         return Ok(());
     }
-    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    let size: u64 = match u16::from_le_bytes([header[30], header[31]]) {
-        0x09 => 512,
-        0x0C => 4096,
-        _ => return Ok(()),
-    };
-    let maxid = len / size;
-    let mut sector = vec![0u8; size as usize];
-    // Sector `id` follows the header, which takes one sector.
-    let mut read_sector = |id: u32| -> std::result::Result<Option<Vec<u32>>, String> {
-        if u64::from(id) > maxid {
-            return Ok(None);
-        }
-        use std::io::{Seek, SeekFrom};
-        f.seek(SeekFrom::Start(size * (u64::from(id) + 1)))
-            .map_err(|e| e.to_string())?;
-        let n = crate::input::read_full(&mut f, &mut sector).map_err(|e| e.to_string())?;
-        Ok(Some((0..n / 4).map(|i| u32_at(&sector, i * 4)).collect()))
-    };
-    let mut difat: Vec<u32> = (0..109).map(|i| u32_at(&header, 76 + i * 4)).collect();
-    let mut next = u32_at(&header, 68);
-    let mut steps = 0u64;
-    while next < RESERVED {
-        steps += 1;
-        if steps > maxid + 1 {
-            return Ok(()); // calamine refuses this itself
-        }
-        let Some(ids) = read_sector(next)? else {
-            return Ok(());
-        };
-        difat.extend(ids);
-        match difat.pop() {
-            Some(id) => next = id,
-            None => return Ok(()),
-        }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    match crate::ole::Ole::parse(&bytes) {
+        Err(crate::ole::OleError::Damaged(why)) => Err(format!("damaged OLE2 file: {why}")),
+        _ => Ok(()),
     }
-    let mut fat = Vec::new();
-    for id in difat.into_iter().filter(|&id| id < DIFSECT) {
-        match read_sector(id)? {
-            Some(ids) => fat.extend(ids),
-            None => return Ok(()),
-        }
-    }
-    // A chain is a path through `fat`; in a sound file every one ends.
-    // 0: not seen, 1: on the path being walked, 2: known to end.
-    let mut state = vec![0u8; fat.len()];
-    let mut path = Vec::new();
-    for start in 0..fat.len() {
-        let mut at = start;
-        while at < fat.len() && state[at] == 0 {
-            state[at] = 1;
-            path.push(at);
-            at = fat[at] as usize;
-        }
-        if at < fat.len() && state[at] == 1 {
-            return damaged(&format!("the sector chain through sector {at} loops"));
-        }
-        for &p in &path {
-            state[p] = 2;
-        }
-        path.clear();
-    }
-    Ok(())
 }
 
 /// Opens by the given kind, else by the magic bytes: an OLE2 file is
@@ -650,11 +588,31 @@ fn work(
     tx: &SyncSender<Msg>,
     back: Receiver<Vec<SheetRow>>,
 ) -> Result<()> {
-    let (mut book, kind) = open_book(file.path(), kind)?;
-    drop(file); // a spooled copy is removed; the open file stays readable
+    // calamine gives no number formats for .xls and .ods: they are read
+    // from the file on a thread of their own while calamine opens it.
+    let (opened, mut forms) = std::thread::scope(|s| {
+        let reading = match kind {
+            Some(BookKind::Xlsx | BookKind::Xlsb) => None,
+            _ => std::thread::Builder::new()
+                .name("workbook-formats".into())
+                .spawn_scoped(s, || crate::cell_forms::read(file.path()))
+                .ok(),
+        };
+        let opened = open_book(file.path(), kind);
+        // Without the thread (or if it panicked), forms come from values.
+        let forms = reading.and_then(|h| h.join().ok()).unwrap_or_default();
+        (opened, forms)
+    });
+    let (mut book, kind) = opened?;
+    let mut xlsb_zip = match kind {
+        BookKind::Xlsb => crate::cell_forms::xlsb_zip(file.path()),
+        _ => None,
+    };
+    drop(file); // a spooled copy is removed; the open files stay readable
     let sheets = sheet_list(&mut book);
     let chosen = choose(&sheets, &choice)?;
     let name = sheets[chosen].name.clone();
+    let forms = forms.remove(&name).unwrap_or_default();
     if tx.send(Msg::Opened(sheets, chosen, kind)).is_err() {
         return Ok(());
     }
@@ -694,9 +652,16 @@ fn work(
         Book::Xlsb(b) => {
             let is_1904 = b.has_1904_epoch();
             let mut cells = b.worksheet_cells_reader(&name).map_err(|e| failed(&e))?;
+            let mut forms = xlsb_zip
+                .as_mut()
+                .and_then(|zip| crate::cell_forms::XlsbForms::open(zip, &name));
             while let Some(cell) = cells.next_cell().map_err(|e| failed(&e))? {
                 let (r, c) = cell.get_position();
-                if !out.cell(r, c, &value_ref(cell.get_value(), is_1904, None))? {
+                let shown = match (cell.get_value(), forms.as_mut()) {
+                    (DataRef::DateTime(_), Some(forms)) => forms.get(r, c),
+                    _ => None,
+                };
+                if !out.cell(r, c, &value_ref(cell.get_value(), is_1904, shown))? {
                     return Ok(());
                 }
             }
@@ -704,13 +669,13 @@ fn work(
         Book::Xls(b) => {
             let is_1904 = b.has_1904_epoch();
             let range = b.worksheet_range(&name).map_err(|e| failed(&e))?;
-            if !send_range(&mut out, &range, is_1904)? {
+            if !send_range(&mut out, &range, is_1904, &forms)? {
                 return Ok(());
             }
         }
         Book::Ods(b) => {
             let range = b.worksheet_range(&name).map_err(|e| failed(&e))?;
-            if !send_range(&mut out, &range, false)? {
+            if !send_range(&mut out, &range, false, &forms)? {
                 return Ok(());
             }
         }
@@ -719,10 +684,16 @@ fn work(
     Ok(())
 }
 
-fn send_range(out: &mut RowSink<'_>, range: &Range<Data>, is_1904: bool) -> Result<bool> {
+fn send_range(
+    out: &mut RowSink<'_>,
+    range: &Range<Data>,
+    is_1904: bool,
+    forms: &crate::cell_forms::Forms,
+) -> Result<bool> {
     let (r0, c0) = range.start().unwrap_or((0, 0));
     for (r, c, v) in range.used_cells() {
-        if !out.cell(r0 + r as u32, c0 + c as u32, &value(v, is_1904))? {
+        let (r, c) = (r0 + r as u32, c0 + c as u32);
+        if !out.cell(r, c, &value(v, is_1904, forms.get(r, c)))? {
             return Ok(false);
         }
     }
@@ -738,10 +709,11 @@ enum Value<'a> {
     Bool(bool),
     /// A serial date: value, 1904 epoch, what the number format shows.
     Serial(f64, bool, Option<DateKind>, bool),
-    /// ISO 8601 from the file (`.ods`, or `.xlsx` cells of type `d`).
-    Iso(&'a str),
+    /// ISO 8601 from the file (`.ods`, or `.xlsx` cells of type `d`), and
+    /// what the number format shows.
+    Iso(&'a str, Option<DateKind>),
     /// ISO 8601 duration (`PT10H30M00S`, `.ods` time cells).
-    Duration(&'a str),
+    Duration(&'a str, Option<DateKind>),
     Error(String),
 }
 
@@ -754,25 +726,28 @@ fn value_ref<'a>(v: &'a DataRef<'_>, is_1904: bool, shown: Option<DateKind>) -> 
         DataRef::Float(f) => Value::Float(*f),
         DataRef::Bool(b) => Value::Bool(*b),
         DataRef::DateTime(d) => Value::Serial(d.as_f64(), is_1904, shown, d.is_duration()),
-        DataRef::DateTimeIso(s) => Value::Iso(s),
-        DataRef::DurationIso(s) => Value::Duration(s),
+        DataRef::DateTimeIso(s) => Value::Iso(s, shown),
+        DataRef::DurationIso(s) => Value::Duration(s, shown),
         DataRef::Error(e) => Value::Error(e.to_string()),
     }
 }
 
-fn value(v: &Data, is_1904: bool) -> Value<'_> {
+fn value(v: &Data, is_1904: bool, shown: Option<DateKind>) -> Value<'_> {
     match v {
         Data::Empty => Value::Empty,
         Data::String(s) => Value::Text(s),
         Data::Int(i) => Value::Int(*i),
         Data::Float(f) => Value::Float(*f),
         Data::Bool(b) => Value::Bool(*b),
-        Data::DateTime(d) => Value::Serial(d.as_f64(), is_1904, None, d.is_duration()),
-        Data::DateTimeIso(s) => Value::Iso(s),
-        Data::DurationIso(s) => Value::Duration(s),
+        Data::DateTime(d) => Value::Serial(d.as_f64(), is_1904, shown, d.is_duration()),
+        Data::DateTimeIso(s) => Value::Iso(s, shown),
+        Data::DurationIso(s) => Value::Duration(s, shown),
         Data::Error(e) => Value::Error(e.to_string()),
     }
 }
+
+/// Columns a sheet has in Excel and LibreOffice (`A` to `XFD`).
+const MAX_COLUMNS: u32 = 16_384;
 
 /// Builds rows from cells in sheet order and sends them in chunks.
 struct RowSink<'a> {
@@ -808,6 +783,15 @@ impl RowSink<'_> {
         }
         if matches!(v, Value::Empty) || matches!(v, Value::Text(s) if s.is_empty()) {
             return Ok(true);
+        }
+        if c >= MAX_COLUMNS {
+            // A row is built densely: a damaged file's cell at column four
+            // billion must not claim memory for every column before it.
+            return Err(workbook_error(format!(
+                "cell {}{} lies past column XFD, the last a sheet has",
+                column_letters(c),
+                r + 1
+            )));
         }
         let slot = &mut self.chunk[self.filled];
         let row = &mut slot.row;
@@ -950,8 +934,8 @@ fn push_text(out: &mut String, v: &Value<'_>) -> std::result::Result<(), String>
             };
             push_serial(out, f, is_1904, kind)?;
         }
-        Value::Iso(s) => push_iso(out, s)?,
-        Value::Duration(s) => push_duration(out, s)?,
+        Value::Iso(s, shown) => push_iso(out, s, shown)?,
+        Value::Duration(s, shown) => push_duration(out, s, shown)?,
         Value::Error(ref e) => {
             out.push_str(e);
             return Err(e.clone());
@@ -1032,14 +1016,22 @@ fn push_serial(
 }
 
 /// `2024-01-05` stays; `2024-01-05T10:30:00[.5]` becomes
-/// `2024-01-05 10:30:00`, rounded to the second.
-fn push_iso(out: &mut String, s: &str) -> std::result::Result<(), String> {
+/// `2024-01-05 10:30:00`, rounded to the second. With the form the cell's
+/// number format shows, only that: the date, the time, or both.
+fn push_iso(out: &mut String, s: &str, shown: Option<DateKind>) -> std::result::Result<(), String> {
     let bad = || format!("{s:?} is not an ISO 8601 date or date-time");
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
     let Some((date, time)) = s.split_once('T') else {
         let b = s.as_bytes();
         if s.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-            out.push_str(s);
+            match shown {
+                Some(DateKind::Time) => out.push_str("00:00:00"),
+                Some(DateKind::DateTime | DateKind::Elapsed) => {
+                    out.push_str(s);
+                    out.push_str(" 00:00:00");
+                }
+                Some(DateKind::Date) | None => out.push_str(s),
+            }
             return Ok(());
         }
         return Err(bad());
@@ -1062,13 +1054,12 @@ fn push_iso(out: &mut String, s: &str) -> std::result::Result<(), String> {
     let secs = secs.rem_euclid(86_400);
     let (y, mo, d) = civil_from_days(days);
     use std::fmt::Write;
-    let _ = write!(
-        out,
-        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    let (h, m, sec) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let _ = match shown {
+        Some(DateKind::Date) => write!(out, "{y:04}-{mo:02}-{d:02}"),
+        Some(DateKind::Time) => write!(out, "{h:02}:{m:02}:{sec:02}"),
+        _ => write!(out, "{y:04}-{mo:02}-{d:02} {h:02}:{m:02}:{sec:02}"),
+    };
     Ok(())
 }
 
@@ -1082,8 +1073,13 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// `PT10H30M00S` (or `PT10H30M00.5S`) becomes `10:30:00`.
-fn push_duration(out: &mut String, s: &str) -> std::result::Result<(), String> {
+/// `PT10H30M00S` (or `PT10H30M00.5S`) becomes `10:30:00`; hours past 24
+/// are kept unless the number format shows a clock time, which wraps.
+fn push_duration(
+    out: &mut String,
+    s: &str,
+    shown: Option<DateKind>,
+) -> std::result::Result<(), String> {
     let bad = || format!("{s:?} is not an ISO 8601 time");
     let rest = s.strip_prefix("PT").ok_or_else(bad)?;
     let (mut h, mut m, mut secs) = (0i64, 0i64, 0f64);
@@ -1100,7 +1096,10 @@ fn push_duration(out: &mut String, s: &str) -> std::result::Result<(), String> {
             num.clear();
         }
     }
-    let total = h * 3600 + m * 60 + secs.round() as i64;
+    let mut total = h * 3600 + m * 60 + secs.round() as i64;
+    if shown == Some(DateKind::Time) {
+        total %= 86_400;
+    }
     use std::fmt::Write;
     let _ = write!(
         out,
@@ -1190,21 +1189,41 @@ mod tests {
 
     #[test]
     fn iso_values_and_durations() {
-        let iso = |s: &str| {
+        use DateKind::*;
+        let iso = |s: &str, shown: Option<DateKind>| {
             let mut o = String::new();
-            push_iso(&mut o, s).map(|()| o)
+            push_iso(&mut o, s, shown).map(|()| o)
         };
-        assert_eq!(iso("2024-01-05").unwrap(), "2024-01-05");
-        assert_eq!(iso("2024-01-05T10:30:00").unwrap(), "2024-01-05 10:30:00");
-        assert_eq!(iso("2024-12-31T23:59:59.6").unwrap(), "2025-01-01 00:00:00");
-        assert!(iso("05/01/2024").is_err());
-        let dur = |s: &str| {
+        assert_eq!(iso("2024-01-05", None).unwrap(), "2024-01-05");
+        assert_eq!(
+            iso("2024-01-05T10:30:00", None).unwrap(),
+            "2024-01-05 10:30:00"
+        );
+        assert_eq!(
+            iso("2024-12-31T23:59:59.6", None).unwrap(),
+            "2025-01-01 00:00:00"
+        );
+        assert!(iso("05/01/2024", None).is_err());
+        // With the form the number format shows.
+        assert_eq!(
+            iso("2024-01-05", Some(DateTime)).unwrap(),
+            "2024-01-05 00:00:00"
+        );
+        assert_eq!(iso("2024-01-05", Some(Time)).unwrap(), "00:00:00");
+        assert_eq!(
+            iso("2024-01-05T18:00:00", Some(Date)).unwrap(),
+            "2024-01-05"
+        );
+        assert_eq!(iso("2024-01-05T18:00:00", Some(Time)).unwrap(), "18:00:00");
+        let dur = |s: &str, shown: Option<DateKind>| {
             let mut o = String::new();
-            push_duration(&mut o, s).map(|()| o)
+            push_duration(&mut o, s, shown).map(|()| o)
         };
-        assert_eq!(dur("PT10H30M00S").unwrap(), "10:30:00");
-        assert_eq!(dur("PT01H02M03.5S").unwrap(), "01:02:04");
-        assert!(dur("10:30").is_err());
+        assert_eq!(dur("PT10H30M00S", None).unwrap(), "10:30:00");
+        assert_eq!(dur("PT01H02M03.5S", None).unwrap(), "01:02:04");
+        assert_eq!(dur("PT30H00M00S", Some(Elapsed)).unwrap(), "30:00:00");
+        assert_eq!(dur("PT30H00M00S", Some(Time)).unwrap(), "06:00:00");
+        assert!(dur("10:30", None).is_err());
     }
 
     #[test]

@@ -46,6 +46,7 @@
 //! [`Row`], which grows to the longest record. Nothing depends on the input's
 //! size: a 5 GB file is read in the same memory as a 5 KB one.
 
+mod cell_forms;
 mod csv;
 mod decode;
 mod error;
@@ -53,6 +54,7 @@ mod excel;
 mod flatten;
 mod input;
 mod json;
+mod ole;
 mod parallel;
 mod pointer;
 mod reader;

@@ -176,8 +176,8 @@ fn a_stream_is_recognised_by_its_magic_bytes_and_spooled() {
     assert_eq!(read_all(&mut rdr), from_file);
 }
 
-/// Sets `date1904` in the workbook's properties, as Excel for Mac did.
-fn with_1904_epoch(xlsx: &[u8]) -> Vec<u8> {
+/// The workbook with one replacement in one of its XML parts.
+fn patched(xlsx: &[u8], part: &str, from: &str, to: &str) -> Vec<u8> {
     let mut zin = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for i in 0..zin.len() {
@@ -185,18 +185,26 @@ fn with_1904_epoch(xlsx: &[u8]) -> Vec<u8> {
         let name = f.name().unwrap().to_string();
         let mut text = Vec::new();
         f.read_to_end(&mut text).unwrap();
-        if name == "xl/workbook.xml" {
+        if name == part {
             let s = String::from_utf8(text).unwrap();
-            assert!(s.contains("<workbookPr"), "{s}");
-            text = s
-                .replacen("<workbookPr", "<workbookPr date1904=\"1\"", 1)
-                .into_bytes();
+            assert!(s.contains(from), "{s}");
+            text = s.replacen(from, to, 1).into_bytes();
         }
         out.start_file(name, zip::write::SimpleFileOptions::default())
             .unwrap();
         out.write_all(&text).unwrap();
     }
     out.finish().unwrap().into_inner()
+}
+
+/// Sets `date1904` in the workbook's properties, as Excel for Mac did.
+fn with_1904_epoch(xlsx: &[u8]) -> Vec<u8> {
+    patched(
+        xlsx,
+        "xl/workbook.xml",
+        "<workbookPr",
+        "<workbookPr date1904=\"1\"",
+    )
 }
 
 #[test]
@@ -236,6 +244,33 @@ fn an_inflated_used_range_reads_in_bounded_memory() {
     assert_eq!(
         read_all(&mut rdr),
         [ok(2, &["ann@example.com"]), ok(3, &["bob@example.com"])]
+    );
+}
+
+#[test]
+fn a_cell_past_column_xfd_is_an_error_not_a_huge_row() {
+    // Found by the excel_reader fuzz target: a damaged reference put one
+    // cell millions of columns to the right, and the row was built densely.
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "Email").unwrap();
+    ws.write_string(1, 0, "ann@example.com").unwrap();
+    let bytes = wb.save_to_buffer().unwrap();
+    let bad = patched(
+        &bytes,
+        "xl/worksheets/sheet1.xml",
+        "r=\"A2\"",
+        "r=\"CCCCC2\"",
+    );
+    // The header and the first chunk of rows are read on opening.
+    let Err(err) = ReaderBuilder::new().from_bytes(bad) else {
+        panic!("a cell at column CCCCC was read");
+    };
+    assert!(!err.is_reject());
+    assert!(
+        err.to_string()
+            .ends_with("cell CCCCC2 lies past column XFD, the last a sheet has"),
+        "{err}"
     );
 }
 
@@ -451,17 +486,183 @@ fn rows_of(path: &std::path::Path) -> (Vec<String>, Vec<Read>) {
 fn workbooks_saved_by_libreoffice_give_the_rows_of_their_csv() {
     let (csv_names, csv_rows) = rows_of(&fixture("contacts.csv"));
     assert_eq!(csv_rows.len(), 4);
-    let (names, rows) = rows_of(&fixture("contacts.xlsx"));
-    assert_eq!((&names, &rows), (&csv_names, &csv_rows));
-    // calamine gives .xls and .ods dates without their number format, so
-    // the form comes from the value: a date-time at midnight (row 4) comes
-    // out as the date alone. Every other cell is the CSV's.
-    for name in ["contacts.xls", "contacts.ods"] {
-        let (names, mut rows) = rows_of(&fixture(name));
-        assert_eq!(names, csv_names, "{name}");
-        let cell = &mut rows[2].1.as_mut().unwrap()[4];
-        assert_eq!(cell, "2024-02-29", "{name}");
-        cell.push_str(" 00:00:00");
-        assert_eq!(rows, csv_rows, "{name}");
+    for name in ["contacts.xlsx", "contacts.xls", "contacts.ods"] {
+        let (names, rows) = rows_of(&fixture(name));
+        assert_eq!((&names, &rows), (&csv_names, &csv_rows), "{name}");
     }
+}
+
+#[test]
+fn date_cells_follow_their_number_format_in_every_kind() {
+    // dates.xlsx: the same serials under a date, a date-time, a time, an
+    // elapsed-time and a day-first format; .xls and .ods saved from it by
+    // LibreOffice, whose number formats are read from the file itself.
+    let (csv_names, csv_rows) = rows_of(&fixture("dates.csv"));
+    assert_eq!(csv_rows.len(), 9);
+    for name in ["dates.xlsx", "dates.xls", "dates.ods"] {
+        let (names, rows) = rows_of(&fixture(name));
+        assert_eq!((&names, &rows), (&csv_names, &csv_rows), "{name}");
+        // From a stream, the spooled copy is read for the formats too.
+        let file = std::fs::File::open(fixture(name)).unwrap();
+        let mut rdr = ReaderBuilder::new().from_reader(file).unwrap();
+        assert_eq!(read_all(&mut rdr), csv_rows, "{name} from a stream");
+    }
+}
+
+/// One `.xlsb` record: a type of one or two bytes, a size of up to four,
+/// seven bits each (MS-XLSB 2.1.4), then the body.
+fn record(out: &mut Vec<u8>, ty: u16, body: &[u8]) {
+    if ty < 0x80 {
+        out.push(ty as u8);
+    } else {
+        out.extend([(ty & 0x7F) as u8 | 0x80, (ty >> 7) as u8]);
+    }
+    let mut len = body.len();
+    loop {
+        let b = (len & 0x7F) as u8;
+        len >>= 7;
+        if len == 0 {
+            out.push(b);
+            break;
+        }
+        out.push(b | 0x80);
+    }
+    out.extend_from_slice(body);
+}
+
+/// An XLWideString: a count of UTF-16 units, then the units.
+fn wide(s: &str) -> Vec<u8> {
+    let units: Vec<u16> = s.encode_utf16().collect();
+    let mut out = (units.len() as u32).to_le_bytes().to_vec();
+    out.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+    out
+}
+
+/// A minimal `.xlsb`, written record by record because no writer at hand
+/// makes one: sheet "Dates" with a header (`what`, `value`) and rows of a
+/// text and a number; the number is a BrtCellReal, or a BrtCellRk when it
+/// is whole, under cell format `xf` (0: General; `n` > 0: `formats[n - 1]`).
+fn xlsb(formats: &[&str], rows: &[(&str, f64, u32)]) -> Vec<u8> {
+    let mut styles = Vec::new();
+    record(&mut styles, 0x0267, &(formats.len() as u32).to_le_bytes()); // BrtBeginFmts
+    for (i, code) in formats.iter().enumerate() {
+        let mut body = (164 + i as u16).to_le_bytes().to_vec();
+        body.extend(wide(code));
+        record(&mut styles, 0x002C, &body); // BrtFmt
+    }
+    record(&mut styles, 0x0268, &[]);
+    record(
+        &mut styles,
+        0x0269,
+        &(formats.len() as u32 + 1).to_le_bytes(),
+    ); // BrtBeginCellXFs
+    for xf in 0..=formats.len() {
+        let ifmt: u16 = if xf == 0 { 0 } else { 163 + xf as u16 };
+        let mut body = 0xFFFFu16.to_le_bytes().to_vec();
+        body.extend(ifmt.to_le_bytes());
+        body.extend([0u8; 12]);
+        record(&mut styles, 0x002F, &body); // BrtXF
+    }
+    record(&mut styles, 0x026A, &[]);
+
+    let mut book = Vec::new();
+    record(&mut book, 0x0083, &[]); // BrtBeginBook
+    record(&mut book, 0x008F, &[]); // BrtBeginBundleShs
+    let mut sheet = [0u32.to_le_bytes(), 1u32.to_le_bytes()].concat();
+    sheet.extend(wide("rId1"));
+    sheet.extend(wide("Dates"));
+    record(&mut book, 0x009C, &sheet); // BrtBundleSh
+    record(&mut book, 0x0090, &[]); // BrtEndBundleShs
+    record(&mut book, 0x009D, &[]); // BrtCalcProp
+
+    let mut data = Vec::new();
+    record(&mut data, 0x0081, &[]); // BrtBeginSheet
+    let dims: Vec<u8> = [0u32, rows.len() as u32, 0, 1]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    record(&mut data, 0x0094, &dims); // BrtWsDim
+    record(&mut data, 0x0091, &[]); // BrtBeginSheetData
+    let text = |data: &mut Vec<u8>, col: u32, s: &str| {
+        let mut body = [col.to_le_bytes(), 0u32.to_le_bytes()].concat();
+        body.extend(wide(s));
+        record(data, 0x0006, &body); // BrtCellSt
+    };
+    let row = |data: &mut Vec<u8>, r: u32| {
+        let mut body = r.to_le_bytes().to_vec();
+        body.extend([0u8; 13]);
+        record(data, 0x0000, &body); // BrtRowHdr
+    };
+    row(&mut data, 0);
+    text(&mut data, 0, "what");
+    text(&mut data, 1, "value");
+    for (i, (what, value, xf)) in rows.iter().enumerate() {
+        row(&mut data, i as u32 + 1);
+        text(&mut data, 0, what);
+        let mut body = [1u32.to_le_bytes(), xf.to_le_bytes()].concat();
+        if value.fract() == 0.0 {
+            body.extend(((*value as i32) << 2 | 2).to_le_bytes());
+            record(&mut data, 0x0002, &body); // BrtCellRk, an integer
+        } else {
+            body.extend(value.to_le_bytes());
+            record(&mut data, 0x0005, &body); // BrtCellReal
+        }
+    }
+    record(&mut data, 0x0092, &[]); // BrtEndSheetData
+
+    let rels = concat!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#,
+        r#"<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.bin"/>"#,
+        r#"</Relationships>"#
+    );
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in [
+        ("xl/workbook.bin", &book[..]),
+        ("xl/_rels/workbook.bin.rels", rels.as_bytes()),
+        ("xl/styles.bin", &styles[..]),
+        ("xl/worksheets/sheet1.bin", &data[..]),
+    ] {
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+#[test]
+fn xlsb_date_cells_follow_their_number_format() {
+    let formats = [
+        "yyyy-mm-dd",
+        "yyyy-mm-dd hh:mm:ss",
+        "hh:mm:ss",
+        "[hh]:mm:ss",
+    ];
+    let bytes = xlsb(
+        &formats,
+        &[
+            ("date whole", 45000.0, 1),
+            ("date with fraction", 45000.75, 1),
+            ("datetime midnight", 45000.0, 2),
+            ("datetime", 45000.5, 2),
+            ("time over a day", 1.25, 3),
+            ("elapsed", 1.25, 4),
+            ("plain number", 45000.0, 0),
+        ],
+    );
+    let file = TempFile::new("dates.xlsb", &bytes);
+    let mut rdr = ReaderBuilder::new().from_path(&file.0).unwrap();
+    assert_eq!(rdr.book_kind(), Some(profile_rows::BookKind::Xlsb));
+    assert_eq!(names(&rdr), ["what", "value"]);
+    assert_eq!(
+        read_all(&mut rdr),
+        [
+            ok(2, &["date whole", "2023-03-15"]),
+            ok(3, &["date with fraction", "2023-03-15"]),
+            ok(4, &["datetime midnight", "2023-03-15 00:00:00"]),
+            ok(5, &["datetime", "2023-03-15 12:00:00"]),
+            ok(6, &["time over a day", "06:00:00"]),
+            ok(7, &["elapsed", "30:00:00"]),
+            ok(8, &["plain number", "45000"]),
+        ]
+    );
 }
