@@ -50,6 +50,8 @@ impl std::fmt::Debug for Input {
 pub(crate) type Source = Box<dyn Read + Send>;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// The pieces decompressed gzip is read in (see [`ungzip`]).
+const GZ_BUFFER: usize = 64 * 1024;
 
 /// Wraps `r` in a gzip decoder when its first two bytes are the gzip magic.
 /// Returns the stream of plain bytes and whether it was compressed.
@@ -59,7 +61,11 @@ pub(crate) fn ungzip(mut r: Source) -> io::Result<(Source, bool)> {
     let prefix = Cursor::new(head[..n].to_vec());
     let whole: Source = Box::new(prefix.chain(r));
     if n == 2 && head == GZIP_MAGIC {
-        Ok((Box::new(MultiGzDecoder::new(whole)), true))
+        // flate2 given a small buffer can report a damaged stream before the
+        // bytes that precede the damage; read it in large pieces always, so
+        // an error lands at the same place whatever the caller's buffer.
+        let gz = MultiGzDecoder::new(whole);
+        Ok((Box::new(io::BufReader::with_capacity(GZ_BUFFER, gz)), true))
     } else {
         Ok((whole, false))
     }
