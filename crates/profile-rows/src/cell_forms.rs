@@ -187,9 +187,12 @@ fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
         .map(|v| v.into_owned())
 }
 
+/// A repeat count (a number needs no unescaping): 1 when absent.
 fn repeats(e: &BytesStart<'_>, name: &str) -> u32 {
-    attr(e, name)
-        .and_then(|v| v.parse().ok())
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == name)
+        .and_then(|a| a.value.parse().ok())
         .unwrap_or(1)
         .max(1)
 }
@@ -200,6 +203,8 @@ struct OdsStyles {
     data: HashMap<String, DateKind>,
     /// Cell style: (data style, parent cell style).
     cells: HashMap<String, (Option<String>, Option<String>)>,
+    /// The data style being read: its name and form so far.
+    open: Option<(String, DateKind)>,
 }
 
 impl OdsStyles {
@@ -216,9 +221,24 @@ impl OdsStyles {
         None
     }
 
-    /// Reads styles from `e`, an element met in a styles section; `open`
-    /// is the data style being read.
-    fn element(&mut self, e: &BytesStart<'_>, open: &mut Option<(String, DateKind)>) {
+    /// Reads the styles of a start or end event met outside a table.
+    fn event(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Start(e) => self.start(e),
+            Event::End(e) => {
+                let name = e.name();
+                if matches!(name.as_ref(), "number:date-style" | "number:time-style") {
+                    if let Some((n, kind)) = self.open.take() {
+                        self.data.insert(n, kind);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>) {
+        let open = &mut self.open;
         match e.name().as_ref() {
             "number:date-style" => {
                 *open = attr(e, "style:name").map(|n| (n, DateKind::Date));
@@ -247,14 +267,6 @@ impl OdsStyles {
             _ => {}
         }
     }
-
-    fn end(&mut self, name: &str, open: &mut Option<(String, DateKind)>) {
-        if matches!(name, "number:date-style" | "number:time-style") {
-            if let Some((n, kind)) = open.take() {
-                self.data.insert(n, kind);
-            }
-        }
-    }
 }
 
 fn xml_reader<'z>(
@@ -265,6 +277,19 @@ fn xml_reader<'z>(
     let mut reader = quick_xml::Reader::from_reader(BufReader::new(file));
     reader.config_mut().expand_empty_elements = true;
     Some(reader)
+}
+
+/// The default cell style of column `col`, from a table's column entries
+/// (each a repeat count and a style).
+fn column_style(columns: &[(u32, Option<String>)], col: u32) -> Option<&str> {
+    let mut first = 0u32;
+    for (count, style) in columns {
+        first = first.saturating_add(*count);
+        if col < first {
+            return style.as_deref();
+        }
+    }
+    None
 }
 
 /// The forms of the date and time cells of every table of an `.ods` file,
@@ -279,14 +304,11 @@ fn ods(path: &Path) -> HashMap<String, Forms> {
     };
     let mut styles = OdsStyles::default();
     let mut buf = Vec::new();
-    let mut open = None;
     if let Some(mut xml) = xml_reader(&mut zip, "styles.xml") {
         loop {
             match xml.read_event_into(&mut buf) {
-                Ok(Event::Start(e)) => styles.element(&e, &mut open),
-                Ok(Event::End(e)) => styles.end(e.name().as_ref(), &mut open),
                 Ok(Event::Eof) | Err(_) => break,
-                _ => {}
+                Ok(event) => styles.event(&event),
             }
             buf.clear();
         }
@@ -301,29 +323,17 @@ fn ods(path: &Path) -> HashMap<String, Forms> {
     let (mut row, mut row_repeats, mut col) = (0u32, 1u32, 0u32);
     let mut row_style: Option<String> = None;
     let mut skip = Vec::new();
-    let column_style = |columns: &[(u32, Option<String>)], col: u32| {
-        let mut first = 0u32;
-        for (count, style) in columns {
-            first = first.saturating_add(*count);
-            if col < first {
-                return style.clone();
-            }
-        }
-        None
-    };
     loop {
         let event = xml.read_event_into(&mut buf);
         match event {
-            Ok(Event::Start(e)) if table.is_none() => {
-                if e.name().as_ref() == "table:table" {
-                    table = Some(attr(&e, "table:name").unwrap_or_default());
-                    (row, col) = (0, 0);
-                    columns.clear();
-                } else {
-                    styles.element(&e, &mut open);
-                }
+            Ok(Event::Start(e)) if table.is_none() && e.name().as_ref() == "table:table" => {
+                table = Some(attr(&e, "table:name").unwrap_or_default());
+                (row, col) = (0, 0);
+                columns.clear();
             }
-            Ok(Event::End(e)) if table.is_none() => styles.end(e.name().as_ref(), &mut open),
+            Ok(ref event @ (Event::Start(_) | Event::End(_))) if table.is_none() => {
+                styles.event(event)
+            }
             Ok(Event::Start(e)) => match e.name().as_ref() {
                 "table:table-column" => columns.push((
                     repeats(&e, "table:number-columns-repeated"),
@@ -349,11 +359,11 @@ fn ods(path: &Path) -> HashMap<String, Forms> {
                     }
                     if dated {
                         let style = style
-                            .map(|s| s.into_owned())
-                            .or_else(|| row_style.clone())
+                            .as_deref()
+                            .or(row_style.as_deref())
                             .or_else(|| column_style(&columns, col))
-                            .unwrap_or_else(|| "Default".to_string());
-                        if let Some(kind) = styles.kind(&style) {
+                            .unwrap_or("Default");
+                        if let Some(kind) = styles.kind(style) {
                             'cells: for r in row..row.saturating_add(row_repeats) {
                                 for c in col..col.saturating_add(n) {
                                     if !forms.add(r, c, kind) {
@@ -365,8 +375,7 @@ fn ods(path: &Path) -> HashMap<String, Forms> {
                     }
                     col = col.saturating_add(n);
                     // The cell's text is not needed.
-                    let end = e.to_end().into_owned();
-                    if xml.read_to_end_into(end.name(), &mut skip).is_err() {
+                    if xml.read_to_end_into(e.name(), &mut skip).is_err() {
                         return all;
                     }
                     skip.clear();
