@@ -56,6 +56,10 @@ fn u16_at(b: &[u8], i: usize) -> Option<u16> {
     Some(u16::from_le_bytes([*b.get(i)?, *b.get(i + 1)?]))
 }
 
+fn u32_at(b: &[u8], i: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?))
+}
+
 /// BIFF records: (type, data).
 fn records(stream: &[u8], from: usize) -> impl Iterator<Item = (u16, &[u8])> {
     let mut at = from;
@@ -110,8 +114,9 @@ fn xls(bytes: &[u8]) -> HashMap<String, Forms> {
             0x00E0 => xf_formats.push(u16_at(data, 2).unwrap_or(0)),
             // BOUNDSHEET8: where the sheet's records start, and its name.
             0x0085 if data.len() > 8 => {
-                if let Some(name) = biff_string(data, 7, usize::from(data[6])) {
-                    let at = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+                if let (Some(name), Some(at)) =
+                    (biff_string(data, 7, usize::from(data[6])), u32_at(data, 0))
+                {
                     sheets.push((name, at as usize));
                 }
             }
@@ -446,7 +451,7 @@ fn records_of<'z>(
 
 /// An XLWideString at `b[i..]`: a count of UTF-16 units, then the units.
 fn wide_string(b: &[u8], i: usize) -> Option<(String, usize)> {
-    let n = u32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?) as usize;
+    let n = u32_at(b, i)? as usize;
     let units: Vec<u16> = (0..n)
         .map(|k| u16_at(b, i + 4 + k * 2))
         .collect::<Option<_>>()?;
@@ -557,12 +562,12 @@ impl<'z> XlsbForms<'z> {
             let ty = self.records.next()?;
             let b = &self.records.body;
             match ty {
-                0x0000 => self.row = u32::from_le_bytes(b.get(..4)?.try_into().ok()?),
+                0x0000 => self.row = u32_at(b, 0)?,
                 // BrtCellRk, BrtCellReal, BrtFmlaNum: column, then the
                 // style (24 bits).
                 0x0002 | 0x0005 | 0x0009 => {
-                    let col = u32::from_le_bytes(b.get(..4)?.try_into().ok()?);
-                    let xf = u32::from_le_bytes([*b.get(4)?, *b.get(5)?, *b.get(6)?, 0]);
+                    let col = u32_at(b, 0)?;
+                    let xf = u32_at(b, 4)? & 0x00FF_FFFF;
                     let kind = self.kinds.get(xf as usize).copied().flatten();
                     return Some((self.row, col, kind));
                 }

@@ -18,6 +18,7 @@ use calamine::{
 };
 
 use crate::error::{ErrorKind, Result};
+use crate::ole::MAGIC as OLE2_MAGIC;
 use crate::row::{Columns, Row};
 
 /// Rows a chunk carries from the workbook thread.
@@ -27,8 +28,6 @@ const CHUNKS_IN_FLIGHT: usize = 2;
 
 /// `PK\3\4`: a zip archive (`.xlsx`, `.xlsm`, `.xlsb`, `.ods`).
 const ZIP_MAGIC: [u8; 4] = *b"PK\x03\x04";
-/// An OLE2 compound file (`.xls`).
-use crate::ole::MAGIC as OLE2_MAGIC;
 
 /// One sheet of a workbook, as `inspect` lists them.
 #[derive(Clone, Debug, PartialEq, Eq)]
