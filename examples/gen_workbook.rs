@@ -6,20 +6,8 @@
 
 use rust_xlsxwriter::{Format, Workbook};
 
-/// xorshift64*: deterministic and fast.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-}
+mod common;
+use common::Rng;
 
 const FIRST: &[&str] = &[
     "Anne", "Bram", "Chloé", "Daan", "Emma", "Gijs", "Hélène", "Zoë",
