@@ -20,7 +20,7 @@ use profile_rows::{split_dotted, Columns, Row, RowView};
 use crate::error::{MappingError, RowError, ValueError};
 use crate::mapping::{Mapping, Source, Trim, Unmapped};
 use crate::schema::Schema;
-use crate::simple_format::SimpleFormat;
+use crate::simple_format::{DateLayout, SimpleFormat};
 use crate::types::{Checked, FieldType, TypeRule};
 
 /// Examples kept per kind of outcome in [`FieldStats`].
@@ -270,6 +270,9 @@ struct Field {
     spec: Spec,
     /// Index into `fill` when the field is filled down.
     fill: Option<usize>,
+    /// Only its type to check (and perhaps its value to trim): nothing to
+    /// lower-case or replace, and not filled down.
+    bare: bool,
     stats: FieldStats,
 }
 
@@ -503,37 +506,22 @@ impl RowView for MappedRow<'_> {
         }
         let src = self.row.text().as_bytes();
         let scratch = self.scratch.as_bytes();
-        let refs = self.refs;
         let row_ends = self.row.ends();
-        let mut i = 0;
-        while i < refs.len() {
-            let r = refs[i];
+        ends.reserve(self.len);
+        cols.reserve(self.len);
+        for r in self.refs {
+            let base = text.len();
             if r.run > 0 {
-                let base = text.len();
                 text.extend_from_slice(&src[r.start..r.end]);
                 let ends_of = &row_ends[r.src..r.src + r.run];
-                ends.extend(ends_of.iter().map(|e| base + e - r.start));
+                ends.extend(ends_of.iter().map(|e| base + (e - r.start)));
                 cols.extend(r.out..r.out + r.run);
-                i += 1;
-                continue;
-            }
-            if r.in_scratch {
-                text.extend_from_slice(&scratch[r.start..r.end]);
+            } else {
+                let from = if r.in_scratch { scratch } else { src };
+                text.extend_from_slice(&from[r.start..r.end]);
                 ends.push(text.len());
                 cols.push(r.out);
-                i += 1;
-                continue;
             }
-            // Values that lie side by side in the input: one copy.
-            let (base, from) = (text.len(), r.start);
-            let mut to = r.start;
-            while i < refs.len() && refs[i].run == 0 && !refs[i].in_scratch && refs[i].start == to {
-                to = refs[i].end;
-                ends.push(base + to - from);
-                cols.push(refs[i].out);
-                i += 1;
-            }
-            text.extend_from_slice(&src[from..to]);
         }
     }
 }
@@ -818,6 +806,11 @@ impl Mapper {
                     ty,
                     format: rules.format.clone(),
                     simple: rules.format.as_deref().and_then(SimpleFormat::compile),
+                    layout: rules
+                        .format
+                        .as_deref()
+                        .filter(|_| ty.is_date())
+                        .and_then(DateLayout::compile),
                     iso_format: matches!(rules.format.as_deref(), Some("%Y-%m-%d" | "%F")),
                     decimal: rules.decimal.map_or(b'.', |d| d as u8),
                     thousands: rules.thousands.map(|t| t as u8),
@@ -841,7 +834,12 @@ impl Mapper {
         if self.fill_by_name.as_deref() == Some(name) {
             self.fill_by = Some(out);
         }
+        let bare = !spec.lowercase
+            && spec.values.is_empty()
+            && fill.is_none()
+            && self.fill_by != Some(out);
         self.fields.push(Field {
+            bare,
             stats: FieldStats {
                 source,
                 ty: spec.ty,
@@ -951,7 +949,7 @@ impl Mapper {
             match self.plan[k] {
                 Seg::Run { first, count, out } => {
                     let (s, e) = (at(first), ends[first + count - 1]);
-                    buf.refs.push(FieldRef::input(out, s, e, first, count));
+                    push_run(&mut buf.refs, first, count, out, s, e);
                     if self.count {
                         for j in 0..count {
                             let v = &text[at(first + j)..ends[first + j]];
@@ -961,6 +959,10 @@ impl Mapper {
                 }
                 Seg::One { field, out } => {
                     let (s, e) = (at(field), ends[field]);
+                    if settle_now && !self.count && self.fields[out].bare {
+                        same &= self.check_bare(buf, row, field, out, s, e);
+                        continue;
+                    }
                     let r = prepare(&self.fields[out].spec, text, s, e, &mut buf.scratch);
                     buf.refs.push(FieldRef {
                         out,
@@ -993,10 +995,14 @@ impl Mapper {
                 Target::Ruled(out) => (out, true),
             };
             if !ruled {
-                buf.refs.push(FieldRef::input(out, s, e, i, 0));
+                push_run(&mut buf.refs, i, 1, out, s, e);
                 if self.count {
                     count_plain(&mut self.fields[out].stats, &text[s..e]);
                 }
+                continue;
+            }
+            if settle_now && !self.count && self.fields[out].bare {
+                same &= self.check_bare(buf, row, i, out, s, e);
                 continue;
             }
             let r = prepare(&self.fields[out].spec, text, s, e, &mut buf.scratch);
@@ -1006,6 +1012,69 @@ impl Mapper {
             }
         }
         same
+    }
+
+    /// The short way for a bare field's value (`text[s..e]` of input field
+    /// `src`, as column `out`) when nothing is counted: check it by its
+    /// type, and lend it on as part of a run when it is fine. A value that
+    /// does not fit takes the long way, for its message. True when the
+    /// value is the input's own.
+    #[inline]
+    fn check_bare(
+        &mut self,
+        buf: &mut MapBuf,
+        row: &Row,
+        src: usize,
+        out: usize,
+        s: usize,
+        e: usize,
+    ) -> bool {
+        let text = row.text();
+        let spec = &self.fields[out].spec;
+        let (s0, e0) = (s, e);
+        let (mut s, mut e) = (s, e);
+        if spec.trim {
+            let v = &text[s..e];
+            let t = v.trim_start();
+            s += v.len() - t.len();
+            e = s + t.trim_end().len();
+        }
+        let start = buf.scratch.len();
+        let checked = match &spec.rule {
+            Some(rule) if s < e => rule.check(&text[s..e], &mut buf.scratch),
+            _ => Ok(Checked::Fine),
+        };
+        match checked {
+            Ok(Checked::Fine) if (s, e) == (s0, e0) => {
+                buf.scratch.truncate(start);
+                push_run(&mut buf.refs, src, 1, out, s, e);
+                true
+            }
+            Ok(Checked::Fine) => {
+                buf.scratch.truncate(start);
+                buf.refs.push(FieldRef {
+                    changed: true,
+                    ..FieldRef::input(out, s, e, src, 0)
+                });
+                false
+            }
+            Ok(Checked::Normalized) => {
+                buf.refs.push(FieldRef {
+                    in_scratch: true,
+                    changed: true,
+                    ..FieldRef::input(out, start, buf.scratch.len(), src, 0)
+                });
+                false
+            }
+            Err(_) => {
+                buf.scratch.truncate(start);
+                buf.refs.push(FieldRef {
+                    changed: (s, e) != (s0, e0),
+                    ..FieldRef::input(out, s, e, src, 0)
+                });
+                self.settle(buf, buf.refs.len() - 1, row)
+            }
+        }
     }
 
     /// Whether the positional `row`, every column kept in place, can be
@@ -1215,6 +1284,21 @@ impl Mapper {
             }
         }
     }
+}
+
+/// Adds input fields `src..src + count` (text `s..e`), unchanged, as
+/// columns `out..out + count`: to the run before them when they follow it.
+#[inline]
+fn push_run(refs: &mut Vec<FieldRef>, src: usize, count: usize, out: usize, s: usize, e: usize) {
+    if let Some(last) = refs.last_mut() {
+        if last.run > 0 && last.src + last.run == src && last.out + last.run == out && last.end == s
+        {
+            last.run += count;
+            last.end = e;
+            return;
+        }
+    }
+    refs.push(FieldRef::input(out, s, e, src, count));
 }
 
 /// Counts a value sent as it came.

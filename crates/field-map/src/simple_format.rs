@@ -27,6 +27,118 @@ enum Tok {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SimpleFormat {
     toks: Vec<Tok>,
+    /// The length of a value whose every number has its full width
+    /// (`10-11-2026` for `%d-%m-%Y`); `None` when the format has a space,
+    /// which matches a run of any length.
+    full_len: Option<usize>,
+}
+
+/// A date format of one `%Y`, one `%m` and one `%d` (or `%e`) between ASCII
+/// literals (`%d-%m-%Y`, `%m/%d/%Y`, `%Y%m%d`), read without the rules for
+/// whitespace and signs: for a value whose numbers all have their full
+/// width every byte's place is known in advance, and one pass over it reads
+/// the date; a shorter one (`5-6-2012`) is read piece by piece.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DateLayout {
+    toks: Vec<Tok>,
+    /// Per byte of such a value: 0 for a digit, else the literal byte.
+    pattern: Vec<u8>,
+    year: usize,
+    month: usize,
+    day: usize,
+}
+
+impl DateLayout {
+    /// The layout of `format`, when it is such a format.
+    pub fn compile(format: &str) -> Option<DateLayout> {
+        let toks = SimpleFormat::compile(format)?.toks;
+        let mut layout = DateLayout {
+            toks: toks.clone(),
+            pattern: Vec::new(),
+            year: usize::MAX,
+            month: usize::MAX,
+            day: usize::MAX,
+        };
+        for tok in toks {
+            let at = layout.pattern.len();
+            let (place, width) = match tok {
+                Tok::Lit(c) => {
+                    layout.pattern.push(c);
+                    continue;
+                }
+                Tok::Year => (&mut layout.year, 4),
+                Tok::Month => (&mut layout.month, 2),
+                Tok::Day => (&mut layout.day, 2),
+                _ => return None,
+            };
+            if *place != usize::MAX {
+                return None;
+            }
+            *place = at;
+            layout.pattern.extend(std::iter::repeat_n(0, width));
+        }
+        let all = [layout.year, layout.month, layout.day];
+        all.iter().all(|&p| p != usize::MAX).then_some(layout)
+    }
+
+    /// Year, month and day of `value` when it is digits and the format's
+    /// literals only, and its month is 1 to 12 and its day 1 to 31: what
+    /// [`SimpleFormat::parse`] gives then. `None` leaves it to `parse`.
+    #[inline]
+    pub fn parse(&self, value: &str) -> Option<(i16, i8, i8)> {
+        let b = value.as_bytes();
+        if b.len() != self.pattern.len() {
+            return self.parse_short(b);
+        }
+        for (&c, &p) in b.iter().zip(&self.pattern) {
+            if (p == 0 && !c.is_ascii_digit()) || (p != 0 && c != p) {
+                return None;
+            }
+        }
+        let two = |i: usize| (b[i] - b'0') * 10 + (b[i + 1] - b'0');
+        let y = self.year;
+        let year = i16::from(two(y)) * 100 + i16::from(two(y + 2));
+        let (month, day) = (two(self.month), two(self.day));
+        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some((
+            year,
+            month as i8,
+            day as i8,
+        ))
+    }
+
+    /// [`parse`](DateLayout::parse) of a value whose numbers may be
+    /// shorter than their width: each takes the digits there are, up to
+    /// its width, as jiff does.
+    fn parse_short(&self, b: &[u8]) -> Option<(i16, i8, i8)> {
+        let (mut at, mut year, mut month, mut day) = (0, 0u16, 0u16, 0u16);
+        for &tok in &self.toks {
+            let (place, width) = match tok {
+                Tok::Lit(c) => {
+                    if b.get(at) != Some(&c) {
+                        return None;
+                    }
+                    at += 1;
+                    continue;
+                }
+                Tok::Year => (&mut year, 4),
+                Tok::Month => (&mut month, 2),
+                _ => (&mut day, 2),
+            };
+            let start = at;
+            while at < b.len() && at - start < width && b[at].is_ascii_digit() {
+                *place = *place * 10 + u16::from(b[at] - b'0');
+                at += 1;
+            }
+            if at == start {
+                return None;
+            }
+        }
+        (at == b.len() && (1..=12).contains(&month) && (1..=31).contains(&day)).then_some((
+            year as i16,
+            month as i8,
+            day as i8,
+        ))
+    }
 }
 
 /// What a value holds by a simple format (the fields the format has).
@@ -72,7 +184,63 @@ impl SimpleFormat {
                 return None;
             }
         }
-        Some(SimpleFormat { toks })
+        let full_len = toks.iter().try_fold(0, |n, t| match t {
+            Tok::Space => None,
+            Tok::Year => Some(n + 4),
+            Tok::Lit(_) => Some(n + 1),
+            _ => Some(n + 2),
+        });
+        Some(SimpleFormat { toks, full_len })
+    }
+
+    /// [`parse`](SimpleFormat::parse) of a value whose numbers all have
+    /// their full width: every piece at a place known in advance. Where it
+    /// gives parts they are `parse`'s (a run of digits as wide as the
+    /// number is what `parse` takes too); `None` leaves it to `parse`.
+    #[inline]
+    fn parse_full(&self, b: &[u8]) -> Option<Parts> {
+        let two = |at: usize, lo: u8, hi: u8| {
+            let (t, u) = (b[at].wrapping_sub(b'0'), b[at + 1].wrapping_sub(b'0'));
+            if t > 9 || u > 9 {
+                return None;
+            }
+            let n = t * 10 + u;
+            (lo..=hi).contains(&n).then_some(n as i8)
+        };
+        let mut p = Parts::default();
+        let mut at = 0;
+        for &tok in &self.toks {
+            match tok {
+                Tok::Lit(c) => {
+                    if b[at] != c {
+                        return None;
+                    }
+                    at += 1;
+                    continue;
+                }
+                Tok::Year => {
+                    let mut n = 0i16;
+                    for &c in &b[at..at + 4] {
+                        let d = c.wrapping_sub(b'0');
+                        if d > 9 {
+                            return None;
+                        }
+                        n = n * 10 + i16::from(d);
+                    }
+                    p.year = Some(n);
+                    at += 4;
+                    continue;
+                }
+                Tok::Month => p.month = Some(two(at, 1, 12)?),
+                Tok::Day => p.day = Some(two(at, 1, 31)?),
+                Tok::Hour => p.hour = Some(two(at, 0, 23)?),
+                Tok::Minute => p.minute = Some(two(at, 0, 59)?),
+                Tok::Second => p.second = Some(two(at, 0, 59)?),
+                Tok::Space => return None,
+            }
+            at += 2;
+        }
+        Some(p)
     }
 
     /// The parts of `value`, or `None` when it does not match. A second of
@@ -80,6 +248,16 @@ impl SimpleFormat {
     /// asks jiff.
     #[inline]
     pub fn parse(&self, value: &str) -> Option<Parts> {
+        if self.full_len == Some(value.len()) {
+            if let Some(p) = self.parse_full(value.as_bytes()) {
+                return Some(p);
+            }
+        }
+        self.parse_any(value)
+    }
+
+    /// [`parse`](SimpleFormat::parse), piece by piece.
+    fn parse_any(&self, value: &str) -> Option<Parts> {
         let mut inp = value.as_bytes();
         let mut p = Parts::default();
         for &tok in &self.toks {
@@ -207,10 +385,60 @@ mod tests {
     /// `usual_formats_take_the_fast_path`.
     fn agrees(format: &str, value: &str) -> Result<(), TestCaseError> {
         let fast = SimpleFormat::compile(format).unwrap();
+        if let Some(ymd) = DateLayout::compile(format).and_then(|l| l.parse(value)) {
+            let p = fast.parse(value);
+            let got = p.map(|p| (p.year, p.month, p.day));
+            let want = Some((Some(ymd.0), Some(ymd.1), Some(ymd.2)));
+            prop_assert_eq!(got, want, "{} {:?}", format, value);
+        }
+        if fast.full_len == Some(value.len()) {
+            if let Some(full) = fast.parse_full(value.as_bytes()) {
+                prop_assert_eq!(Some(full), fast.parse_any(value), "{} {:?}", format, value);
+            }
+        }
         if let Some(got) = fast.parse(value) {
             prop_assert_eq!(Some(got), via_jiff(format, value), "{} {:?}", format, value);
         }
         Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 20_000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn date_layouts_read_as_parse_does(
+            order in Just(["%Y", "%m", "%d"]).prop_shuffle(),
+            seps in prop::collection::vec(prop::sample::select(vec!["", "-", "/", ".", "x"]), 2),
+            value in "[0-9/.x-]{3,12}",
+        ) {
+            let format = format!("{}{}{}{}{}", order[0], seps[0], order[1], seps[1], order[2]);
+            prop_assert!(DateLayout::compile(&format).is_some(), "{}", format);
+            agrees(&format, &value)?;
+        }
+    }
+
+    #[test]
+    fn date_layouts_are_for_plain_date_formats_only() {
+        for format in ["%d-%m-%Y", "%m/%d/%Y", "%Y%m%d", "%e.%m.%Y"] {
+            assert!(DateLayout::compile(format).is_some(), "{format}");
+        }
+        for format in [
+            "%d %m %Y",
+            "%d-%m-%Y %H:%M",
+            "%d-%m",
+            "%Y-%m-%d-%d",
+            "%b %Y",
+        ] {
+            assert!(DateLayout::compile(format).is_none(), "{format}");
+        }
+        let layout = DateLayout::compile("%d-%m-%Y").unwrap();
+        assert_eq!(layout.parse("10-11-2026"), Some((2026, 11, 10)));
+        assert_eq!(layout.parse("1-11-2026"), Some((2026, 11, 1)));
+        assert_eq!(layout.parse("1-1-26"), Some((26, 1, 1)));
+        assert_eq!(layout.parse(" 1-11-2026"), None);
+        assert_eq!(layout.parse("1-11-20260"), None);
+        assert_eq!(layout.parse("10-13-2026"), None);
+        assert_eq!(layout.parse("10/11/2026"), None);
     }
 
     #[test]

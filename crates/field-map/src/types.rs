@@ -13,7 +13,7 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::fmt::strtime;
 use jiff::tz::{Offset, TimeZone};
 
-use crate::simple_format::{Parts, SimpleFormat};
+use crate::simple_format::{DateLayout, Parts, SimpleFormat};
 
 /// A field type of a Copernica database.
 ///
@@ -137,6 +137,8 @@ pub(crate) struct TypeRule {
     pub format: Option<String>,
     /// `format` compiled for the fast path, when it is a simple one.
     pub simple: Option<SimpleFormat>,
+    /// `format` as a fixed layout, when it is a plain date format.
+    pub layout: Option<DateLayout>,
     /// `format` is `%Y-%m-%d` (or `%F`): a value in that form is its sent form.
     pub iso_format: bool,
     pub decimal: u8,
@@ -148,6 +150,7 @@ pub(crate) struct TypeRule {
 impl TypeRule {
     /// Checks a non-empty `value`; a normalized value is appended to `out`.
     /// The error is what was expected, to follow the value in a message.
+    #[inline]
     pub fn check(&self, value: &str, out: &mut String) -> Result<Checked, String> {
         match self.ty {
             FieldType::Integer => self.number(value, false, out),
@@ -165,7 +168,57 @@ impl TypeRule {
         }
     }
 
+    #[inline]
     fn number(&self, value: &str, float: bool, out: &mut String) -> Result<Checked, String> {
+        if let Some(checked) = self.plain_number(value, float, out) {
+            return Ok(checked);
+        }
+        self.any_number(value, float, out)
+    }
+
+    /// The fast path for the usual numbers: an optional `-`, digits, and for
+    /// a float a decimal mark and digits, with no thousands separator.
+    /// `None` when the value is anything else, and [`TypeRule::any_number`]
+    /// decides (it agrees wherever this gives an answer).
+    #[inline]
+    fn plain_number(&self, value: &str, float: bool, out: &mut String) -> Option<Checked> {
+        if self.thousands.is_some() {
+            return None;
+        }
+        let b = value.as_bytes();
+        let digits_from = |mut i: usize| {
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            i
+        };
+        let start = usize::from(b.first() == Some(&b'-'));
+        let int_end = digits_from(start);
+        if int_end == start {
+            return None;
+        }
+        if int_end == b.len() {
+            return Some(Checked::Fine);
+        }
+        if !float || b[int_end] != self.decimal {
+            return None;
+        }
+        let end = digits_from(int_end + 1);
+        if end == int_end + 1 || end != b.len() {
+            return None;
+        }
+        if self.decimal == b'.' {
+            return Some(Checked::Fine);
+        }
+        out.push_str(&value[..int_end]);
+        out.push('.');
+        out.push_str(&value[int_end + 1..]);
+        Some(Checked::Normalized)
+    }
+
+    /// Any number the type takes: sign, thousands separators, exponent.
+    #[inline(never)]
+    fn any_number(&self, value: &str, float: bool, out: &mut String) -> Result<Checked, String> {
         let expected = || {
             let mut e = if float {
                 format!(
@@ -272,7 +325,25 @@ impl TypeRule {
         Ok(Checked::Normalized)
     }
 
+    #[inline]
     fn date(&self, value: &str, out: &mut String) -> Result<Checked, String> {
+        if let Some((y, m, d)) = self.layout.as_ref().and_then(|l| l.parse(value)) {
+            if y >= 1 && d <= days_in_month(y, m) {
+                let start = out.len();
+                push_ymd(out, y as u16, m as u8, d as u8);
+                if out[start..] == *value {
+                    out.truncate(start);
+                    return Ok(Checked::Fine);
+                }
+                return Ok(Checked::Normalized);
+            }
+        }
+        self.any_date(value, out)
+    }
+
+    /// Any date: by a simple format, by jiff's strptime, or `YYYY-MM-DD`.
+    #[inline(never)]
+    fn any_date(&self, value: &str, out: &mut String) -> Result<Checked, String> {
         let Some(format) = &self.format else {
             return match iso_date(value.as_bytes()) {
                 Some(_) => Ok(Checked::Fine),
@@ -376,15 +447,38 @@ fn push_date(out: &mut String, d: Date) -> Result<(), ()> {
     if d.year() < 1 {
         return Err(());
     }
-    let y = d.year() as u16;
-    for div in [1000, 100, 10, 1] {
-        out.push(char::from(b'0' + (y / div % 10) as u8));
-    }
-    out.push('-');
-    push2(out, d.month());
-    out.push('-');
-    push2(out, d.day());
+    push_ymd(out, d.year() as u16, d.month() as u8, d.day() as u8);
     Ok(())
+}
+
+/// The days of month `m` (1 to 12) of year `y`.
+fn days_in_month(y: i16, m: i8) -> i8 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// `YYYY-MM-DD` of a year 1 to 9999 and a real month and day, appended.
+#[inline]
+fn push_ymd(out: &mut String, y: u16, m: u8, dd: u8) {
+    out.reserve(10);
+    out.push_str(pair(y / 100));
+    out.push_str(pair(y % 100));
+    out.push('-');
+    out.push_str(pair(u16::from(m)));
+    out.push('-');
+    out.push_str(pair(u16::from(dd)));
+}
+
+/// `n` (below 100) in two digits.
+#[inline]
+fn pair(n: u16) -> &'static str {
+    const PAIRS: &str = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+    let i = usize::from(n) * 2;
+    &PAIRS[i..i + 2]
 }
 
 /// Two digits, zero-padded.
