@@ -200,9 +200,10 @@ pub fn mapping_fail(e: MappingError) -> Fail {
 
 /// Calls `take(row, columns)` for every row that the reader and the mapper
 /// accept, in input order, and `reject(row as read, reason)` for the rest;
-/// `take` may reject a row too by returning its reason. Rows are read and
-/// mapped ahead on a second thread with `ahead`; mapping is sequential
-/// there too, so the result does not depend on it. Gives the mapper back.
+/// `take` may reject a row too by returning its reason. With `ahead`, rows
+/// are read ahead on a thread of their own and mapped on another; mapping
+/// is sequential there too, so the result does not depend on it. Gives the
+/// mapper back.
 pub fn each_row(
     rdr: RowReader,
     ahead: bool,

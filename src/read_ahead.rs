@@ -1,14 +1,18 @@
-//! Rows in input order, read, and mapped when there is a mapping, on a
-//! second thread when asked: the reader parses and maps the next chunk
-//! while the caller batches this one.
+//! Rows in input order, read, and mapped when there is a mapping, on
+//! threads of their own when asked: the reader parses the next chunk while
+//! the mapping stage maps the one before and the caller batches the one
+//! before that.
 //!
-//! Chunks of rows travel over a channel of one and come back to be refilled,
+//! Chunks of rows travel over channels of one and come back to be refilled,
 //! so rows and their mapping buffers keep their grown capacity and reading
 //! allocates no more than it does on one thread. A chunk carries the names
-//! of columns that appeared in it (JSON input; the mapped names when there
-//! is a mapping), and the caller's column table interns them in the same
-//! order, so column ids agree on both sides. Mapping is sequential (fill-down
-//! depends on the rows above), so it happens on the reading thread, in order.
+//! of columns that appeared in it (JSON input; the mapped names once it is
+//! mapped), and each later stage's column table interns them in the same
+//! order, so column ids agree everywhere. Mapping is sequential (fill-down
+//! depends on the rows above), so one thread maps every chunk, in order.
+//! Without a mapping there are two stages; with one, three: on two cores
+//! the mapping then takes the time reading and batching leave idle, where
+//! on the reading thread it lengthened the longest stage.
 
 use std::sync::mpsc;
 use std::thread;
@@ -102,10 +106,21 @@ pub fn each_row<E>(
     };
     let (chunks, inbox) = mpsc::sync_channel::<Result<Chunk, Fatal>>(1);
     let (give_back, returned) = mpsc::channel::<Chunk>();
-    let reader = thread::spawn(move || {
-        read_chunks(rdr, mapper.as_mut(), chunks, returned);
-        mapper
-    });
+    // Without a mapping: read | batch. With one: read | map | batch, so the
+    // mapping takes the core that reading and batching leave idle.
+    let (reader, mapping_thread) = match mapper {
+        None => (
+            spawn("read", move || read_chunks(rdr, chunks, returned)),
+            None,
+        ),
+        Some(m) => {
+            let (read, to_map) = mpsc::sync_channel::<Result<Chunk, Fatal>>(1);
+            let input = rdr.columns().clone();
+            let reader = spawn("read", move || read_chunks(rdr, read, returned));
+            let mapping_thread = spawn("map", move || map_chunks(m, input, to_map, chunks));
+            (reader, Some(mapping_thread))
+        }
+    };
     let mut result = Ok(());
     for chunk in inbox.iter() {
         let chunk = match chunk {
@@ -145,24 +160,81 @@ pub fn each_row<E>(
     // Stops the reader if we stopped first: its sends fail once `inbox` is gone.
     drop(inbox);
     drop(give_back);
-    // A panic on the reading thread is not an end of input.
-    let mapper = reader
+    // A panic on the reading or mapping thread is not an end of input.
+    let mapper = mapping_thread.map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+    reader
         .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        .unwrap_or_else(|p| std::panic::resume_unwind(p));
     result.map(|()| mapper)
+}
+
+/// A named thread (profilers show the name).
+fn spawn<T: Send + 'static>(
+    name: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> thread::JoinHandle<T> {
+    thread::Builder::new()
+        .name(name.to_string())
+        .spawn(f)
+        .expect("a thread can be started")
+}
+
+/// The mapping stage: maps the rows of each chunk in order (`input` is the
+/// reader's column table, kept in step from the chunks' new columns) and
+/// passes the chunk on with the mapped names of the columns that appeared.
+fn map_chunks(
+    mut mapper: Mapper,
+    mut input: Columns,
+    read: mpsc::Receiver<Result<Chunk, Fatal>>,
+    mapped: mpsc::SyncSender<Result<Chunk, Fatal>>,
+) -> Mapper {
+    let mut known = mapper.columns().len();
+    for chunk in read.iter() {
+        let mut chunk = match chunk {
+            Ok(c) => c,
+            Err(fatal) => {
+                let _ = mapped.send(Err(fatal));
+                break;
+            }
+        };
+        for name in &chunk.new_columns {
+            input.intern(name);
+        }
+        if chunk.bufs.len() < chunk.len {
+            chunk.bufs.resize_with(chunk.len, MapBuf::new);
+        }
+        for i in 0..chunk.len {
+            if chunk.rejects[i].is_some() {
+                continue;
+            }
+            match mapper.map_into(&chunk.rows[i], &input, &mut chunk.bufs[i]) {
+                Ok(()) => {}
+                Err(MapError::Row(e)) => chunk.rejects[i] = Some(e.to_string()),
+                Err(MapError::Mapping(e)) => {
+                    let _ = mapped.send(Err(Fatal::Mapping(e)));
+                    return mapper;
+                }
+            }
+        }
+        let out = mapper.columns();
+        chunk.new_columns.clear();
+        chunk
+            .new_columns
+            .extend((known..out.len()).map(|i| out.name(i).to_string()));
+        known = out.len();
+        if mapped.send(Ok(chunk)).is_err() {
+            break;
+        }
+    }
+    mapper
 }
 
 fn read_chunks(
     mut rdr: RowReader,
-    mut mapper: Option<&mut Mapper>,
     chunks: mpsc::SyncSender<Result<Chunk, Fatal>>,
     returned: mpsc::Receiver<Chunk>,
 ) {
-    let table = |rdr: &RowReader, m: &Option<&mut Mapper>| match m {
-        Some(m) => m.columns().len(),
-        None => rdr.columns().len(),
-    };
-    let mut known = table(&rdr, &mapper);
+    let mut known = rdr.columns().len();
     loop {
         let mut chunk = returned.try_recv().unwrap_or_default();
         chunk.len = 0;
@@ -174,8 +246,7 @@ fn read_chunks(
             if chunk.rows.len() == i {
                 chunk.rows.push(Row::new());
             }
-            let row = &mut chunk.rows[i];
-            let reject = match rdr.read_row(row) {
+            let reject = match rdr.read_row(&mut chunk.rows[i]) {
                 Ok(true) => None,
                 Ok(false) => {
                     done = true;
@@ -187,44 +258,14 @@ fn read_chunks(
                     return;
                 }
             };
-            let reject = match (reject, mapper.as_deref_mut()) {
-                (None, Some(m)) => {
-                    // Rows rejected by the reader have no buffer yet.
-                    while chunk.bufs.len() <= i {
-                        chunk.bufs.push(MapBuf::new());
-                    }
-                    match m.map_into(row, rdr.columns(), &mut chunk.bufs[i]) {
-                        Ok(()) => None,
-                        Err(MapError::Row(e)) => Some(e.to_string()),
-                        Err(MapError::Mapping(e)) => {
-                            let _ = chunks.send(Err(Fatal::Mapping(e)));
-                            return;
-                        }
-                    }
-                }
-                (reject, _) => reject,
-            };
             chunk.rejects.push(reject);
             chunk.len += 1;
         }
-        let (names, now): (Vec<String>, usize) = match &mapper {
-            Some(m) => {
-                let c = m.columns();
-                (
-                    (known..c.len()).map(|i| c.name(i).to_string()).collect(),
-                    c.len(),
-                )
-            }
-            None => {
-                let c = rdr.columns();
-                (
-                    (known..c.len()).map(|i| c.name(i).to_string()).collect(),
-                    c.len(),
-                )
-            }
-        };
-        chunk.new_columns.extend(names);
-        known = now;
+        let c = rdr.columns();
+        chunk
+            .new_columns
+            .extend((known..c.len()).map(|i| c.name(i).to_string()));
+        known = c.len();
         if chunks.send(Ok(chunk)).is_err() || done {
             return;
         }
