@@ -767,3 +767,26 @@ fn schema_gives_types_and_counts_what_check_reports() {
         .unwrap_err();
     assert_eq!(err.to_string(), "schema.json: a column is not a field of database 1 (S): `Nmae`: no such field; did you mean `Name`?");
 }
+
+#[test]
+fn json_rows_with_fill_down_count_each_value_once() {
+    let m = Mapping::parse("[options]\nfill-down = [\"name\"]\n", "map.toml").unwrap();
+    let ndjson = "{\"email\":\"a@x.nl\",\"name\":\"A\"}\n{\"email\":\"b@x.nl\",\"name\":\"\"}\n";
+    let mut rdr = profile_rows::ReaderBuilder::new()
+        .from_bytes(ndjson.as_bytes().to_vec())
+        .unwrap();
+    let mut mapper = MapperBuilder::new(&m).build(rdr.columns()).unwrap();
+    let mut r = Row::new();
+    let mut names = Vec::new();
+    while rdr.read_row(&mut r).unwrap() {
+        assert!(!r.is_positional());
+        let mapped = mapper.map(&r, rdr.columns()).unwrap();
+        names.push(pairs(&mapped));
+    }
+    assert_eq!(names[1][1], ("name".to_string(), "A".to_string()));
+    let stats: Vec<_> = mapper
+        .stats()
+        .map(|(n, s)| (n, s.fine, s.normalized))
+        .collect();
+    assert_eq!(stats, [("email", 2, 0), ("name", 1, 1)]);
+}
