@@ -17,7 +17,7 @@ work=${WORK:-target/compare}
 mkdir -p "$work"
 out=${OUT:-$work/out}
 
-cargo build --release -q --bin copernica-import --example gen_exports --example baseline_csv --example baseline_ndjson
+cargo build --release -q --bin copernica-import --example gen_exports --example baseline_csv --example baseline_ndjson --example naive_batch
 bin=target/release
 ci="$bin/copernica-import"
 
@@ -57,6 +57,8 @@ for mb in "${sizes[@]}"; do
   csv_base=$LAST_SECS
   run "batch UTF-8 CSV -> json bodies" "$csv_base" -- "$ci" batch "$p.csv" --database 1 --out-dir "$out"
   csv_ours=$LAST_SECS
+  run "straightforward batch, 1 thread (serde_json)" "$csv_base" -- "$bin/examples/naive_batch" "$p.csv" "$out"
+  awk -v n="$LAST_SECS" -v o="$csv_ours" 'BEGIN {printf "  (the same job written the straightforward way: our batch is %.1fx as fast)\n", n / o}'
   run "batch UTF-8 CSV, mapped (all renamed, 3 typed)" "$csv_ours" -- "$ci" batch "$p.csv" --database 1 --out-dir "$out" --map benches/map-export.toml
   echo "  (the mapped row's ratio is against our unmapped run just above: 1.00x is no cost)"
   run "batch UTF-8 CSV -> json bodies, 1 thread" "$csv_base" -- "$ci" batch "$p.csv" --database 1 --out-dir "$out" --threads 1
