@@ -1032,13 +1032,11 @@ impl Mapper {
         let text = row.text();
         let spec = &self.fields[out].spec;
         let (s0, e0) = (s, e);
-        let (mut s, mut e) = (s, e);
-        if spec.trim {
-            let v = &text[s..e];
-            let t = v.trim_start();
-            s += v.len() - t.len();
-            e = s + t.trim_end().len();
-        }
+        let (s, e) = if spec.trim {
+            trimmed(text, s, e)
+        } else {
+            (s, e)
+        };
         let start = buf.scratch.len();
         let checked = match &spec.rule {
             Some(rule) if s < e => rule.check(&text[s..e], &mut buf.scratch),
@@ -1286,6 +1284,14 @@ impl Mapper {
     }
 }
 
+/// Where `text[s..e]` lies once trimmed of whitespace at both ends.
+fn trimmed(text: &str, s: usize, e: usize) -> (usize, usize) {
+    let v = &text[s..e];
+    let t = v.trim_start();
+    let start = s + v.len() - t.len();
+    (start, start + t.trim_end().len())
+}
+
 /// Adds input fields `src..src + count` (text `s..e`), unchanged, as
 /// columns `out..out + count`: to the run before them when they follow it.
 #[inline]
@@ -1338,13 +1344,11 @@ fn report_text(stats: &mut FieldStats, value: &str) {
 /// An unchanged or only trimmed value stays a slice of `text`; anything
 /// else is appended to `scratch`.
 fn prepare(spec: &Spec, text: &str, s0: usize, e0: usize, scratch: &mut String) -> FieldRef {
-    let (mut s, mut e) = (s0, e0);
-    if spec.trim {
-        let v = &text[s..e];
-        let t = v.trim_start();
-        s += v.len() - t.len();
-        e = s + t.trim_end().len();
-    }
+    let (s, e) = if spec.trim {
+        trimmed(text, s0, e0)
+    } else {
+        (s0, e0)
+    };
     let mut r = FieldRef {
         changed: (s, e) != (s0, e0),
         ..FieldRef::input(0, s, e, 0, 0)
