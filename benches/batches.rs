@@ -5,7 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use field_map::{MapBuf, MapperBuilder, Mapping};
-use import_batches::{Batch, Batcher, ImportParams, Limits, SourceFormat};
+use import_batches::{Batch, Batcher, ImportParams, Limits, Sink, SourceFormat};
 use profile_rows::{Columns, ReaderBuilder, Row};
 
 /// The binary's read-ahead stage, so the job below runs as `batch` does.
@@ -230,10 +230,19 @@ fn batch_job(export: &[u8], mapping: Option<&Mapping>) -> u64 {
             }
         });
     let hashing = hashing.unwrap();
-    let mut sink = |b: &Batch<'_>| {
-        bodies.send(b.body.to_vec()).unwrap();
-        Ok(())
-    };
+    // As `batch` does: the body's buffer goes to the hashing thread, and
+    // the batcher gets an empty one in exchange.
+    struct Hand(std::sync::mpsc::SyncSender<Vec<u8>>);
+    impl Sink for Hand {
+        fn batch(&mut self, _: &Batch<'_>) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn keep(&mut self, body: &mut Vec<u8>, _: Option<&mut Vec<u8>>) -> std::io::Result<()> {
+            self.0.send(std::mem::take(body)).unwrap();
+            Ok(())
+        }
+    }
+    let mut sink = Hand(bodies);
     let each = read_ahead::each_row(rdr, mapper, true, |item| match item {
         read_ahead::Item::Row(row, _, columns) => {
             assert_eq!(batcher.push(row, columns, &mut sink).unwrap(), None);
@@ -243,7 +252,7 @@ fn batch_job(export: &[u8], mapping: Option<&Mapping>) -> u64 {
     });
     assert!(each.is_ok());
     let rows = batcher.finish(&mut sink).unwrap().rows;
-    drop(bodies);
+    drop(sink);
     hashing.join().unwrap();
     rows
 }

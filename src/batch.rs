@@ -12,7 +12,7 @@ use std::thread;
 use std::time::Instant;
 
 use import_batches::{
-    parse_size, Action, Batch, Batcher, DeleteTarget, ImportParams, Limits, SourceFormat,
+    parse_size, Action, Batch, Batcher, DeleteTarget, ImportParams, Limits, Sink, SourceFormat,
 };
 
 use crate::cli::{BatchArgs, BatchingArgs};
@@ -234,6 +234,8 @@ enum Writer<'d> {
         jobs: Option<mpsc::SyncSender<Job>>,
         spare: mpsc::Receiver<Vec<u8>>,
         handle: Option<thread::JoinHandle<io::Result<Vec<BatchEntry>>>>,
+        /// The batch lent to `batch`, waiting for its buffers in `keep`.
+        pending: Option<Job>,
     },
 }
 
@@ -263,39 +265,7 @@ impl<'d> Writer<'d> {
             jobs: Some(jobs),
             spare,
             handle: Some(handle),
-        }
-    }
-
-    fn batch(&mut self, b: &Batch<'_>) -> io::Result<()> {
-        let job = |body: Vec<u8>, data: Option<(String, Vec<u8>)>| Job {
-            file: import_batches::file_name(b.part, "json"),
-            body,
-            data,
-            rows: b.rows,
-            first_line: b.first_line,
-            last_line: b.last_line,
-        };
-        match self {
-            Writer::Inline { dir, entries } => {
-                // Written from the batcher's own buffer: no copy.
-                entries.push(write_entry(dir, &job(Vec::new(), None), b.body, b.data)?);
-                Ok(())
-            }
-            Writer::Thread { jobs, spare, .. } => {
-                let owned = |bytes: &[u8]| {
-                    let mut v = spare.try_recv().unwrap_or_default();
-                    v.clear();
-                    v.extend_from_slice(bytes);
-                    v
-                };
-                let data = b.data.map(|(name, data)| (name.to_string(), owned(data)));
-                let sent = jobs.as_ref().map(|j| j.send(job(owned(b.body), data)));
-                match sent {
-                    Some(Ok(())) => Ok(()),
-                    // The writer stopped: its own error comes from finish().
-                    _ => Err(self.stop_error()),
-                }
-            }
+            pending: None,
         }
     }
 
@@ -323,6 +293,57 @@ impl<'d> Writer<'d> {
     /// Waits for the last write; the manifest entries in order.
     fn finish(mut self) -> io::Result<Vec<BatchEntry>> {
         self.finish_inner()
+    }
+}
+
+/// Inline, a batch is written from the batcher's own buffers. On a thread,
+/// the batcher's buffers go to the writer in exchange for spare ones (it
+/// renders the next batch into those), so no body is copied.
+impl Sink for Writer<'_> {
+    fn batch(&mut self, b: &Batch<'_>) -> io::Result<()> {
+        let job = Job {
+            file: import_batches::file_name(b.part, "json"),
+            body: Vec::new(),
+            data: b.data.map(|(name, _)| (name.to_string(), Vec::new())),
+            rows: b.rows,
+            first_line: b.first_line,
+            last_line: b.last_line,
+        };
+        match self {
+            Writer::Inline { dir, entries } => {
+                entries.push(write_entry(dir, &job, b.body, b.data)?);
+                Ok(())
+            }
+            Writer::Thread { pending, .. } => {
+                *pending = Some(job);
+                Ok(())
+            }
+        }
+    }
+
+    fn keep(&mut self, body: &mut Vec<u8>, data: Option<&mut Vec<u8>>) -> io::Result<()> {
+        let Writer::Thread {
+            jobs,
+            spare,
+            pending,
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
+        let Some(mut job) = pending.take() else {
+            return Ok(());
+        };
+        let swap = |buf: &mut Vec<u8>| std::mem::replace(buf, spare.try_recv().unwrap_or_default());
+        job.body = swap(body);
+        if let (Some((_, kept)), Some(data)) = (&mut job.data, data) {
+            *kept = swap(data);
+        }
+        match jobs.as_ref().map(|j| j.send(job)) {
+            Some(Ok(())) => Ok(()),
+            // The writer stopped: its own error comes from finish().
+            _ => Err(self.stop_error()),
+        }
     }
 }
 
@@ -389,7 +410,6 @@ fn write_all(
     let rejects_path = dir.join("rejects.csv");
     let mut rejects = RejectsFile::create(&rejects_path).map_err(io_fail(&rejects_path))?;
     let mut writer = Writer::new(dir, args.batching.threads);
-    let mut sink = |b: &Batch<'_>| writer.batch(b);
     let delimiter = rdr.info().delimiter;
     let mut rejected = 0u64;
     let batch_fail = |e: import_batches::Error| match e {
@@ -403,7 +423,7 @@ fn write_all(
         mapper,
         progress,
         name,
-        |row, columns| batcher.push(row, columns, &mut sink).map_err(batch_fail),
+        |row, columns| batcher.push(row, columns, &mut writer).map_err(batch_fail),
         |row, reason| {
             rejected += 1;
             rejects
@@ -411,7 +431,7 @@ fn write_all(
                 .map_err(io_fail(&rejects_path))
         },
     )?;
-    let summary = batcher.finish(&mut sink).map_err(batch_fail)?;
+    let summary = batcher.finish(&mut writer).map_err(batch_fail)?;
     let entries = writer.finish().map_err(|e| Fail::io(dir.display(), e))?;
     rejects.finish().map_err(io_fail(&rejects_path))?;
     let totals = Totals {

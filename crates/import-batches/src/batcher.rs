@@ -67,6 +67,34 @@ pub struct Batch<'a> {
 pub trait Sink {
     /// Takes one batch (write it, hash it, send it).
     fn batch(&mut self, batch: &Batch<'_>) -> io::Result<()>;
+
+    /// Called right after [`batch`](Sink::batch) with that batch's buffers:
+    /// the body and, with `location`, the data file. A sink that needs the
+    /// bytes after it returns (to write them on another thread, say) swaps
+    /// in buffers of its own instead of copying the batch, and the batcher
+    /// renders the next batch into those; it clears them first. The default
+    /// keeps nothing.
+    ///
+    /// ```
+    /// use import_batches::{Batch, Sink};
+    ///
+    /// /// Keeps every body, without copying one.
+    /// struct Keep(Vec<Vec<u8>>);
+    ///
+    /// impl Sink for Keep {
+    ///     fn batch(&mut self, _: &Batch<'_>) -> std::io::Result<()> {
+    ///         Ok(())
+    ///     }
+    ///     fn keep(&mut self, body: &mut Vec<u8>, _: Option<&mut Vec<u8>>) -> std::io::Result<()> {
+    ///         self.0.push(std::mem::take(body));
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    fn keep(&mut self, body: &mut Vec<u8>, data: Option<&mut Vec<u8>>) -> io::Result<()> {
+        let _ = (body, data);
+        Ok(())
+    }
 }
 
 impl<F: FnMut(&Batch<'_>) -> io::Result<()>> Sink for F {
@@ -933,6 +961,11 @@ impl Batcher {
             last_line: self.arena.line(n - 1),
             last,
         })?;
+        if self.location_base.is_some() {
+            sink.keep(&mut self.body, Some(&mut self.payload))?;
+        } else {
+            sink.keep(&mut self.payload, None)?;
+        }
         self.summary.batches += 1;
         self.arena.clear();
         self.cols_reset();

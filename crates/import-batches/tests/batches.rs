@@ -2,7 +2,8 @@
 //! for each rule, and properties over random rows.
 
 use import_batches::{
-    Action, Batch, Batcher, DeleteTarget, Error, ImportParams, Limits, ParamError, SourceFormat,
+    Action, Batch, Batcher, DeleteTarget, Error, ImportParams, Limits, ParamError, Sink,
+    SourceFormat,
 };
 use profile_rows::{Columns, ReaderBuilder, Row};
 use proptest::prelude::*;
@@ -537,6 +538,72 @@ fn location_writes_data_files_and_small_bodies() {
             assert!(body.get("source").is_none());
         }
         assert_eq!(all_rows(&r, format, &rows), rows);
+    }
+}
+
+/// A sink that keeps each batch's buffers, handing the batcher used ones
+/// with stale bytes in exchange, as `batch` does with its writer thread.
+struct Keeping {
+    kept: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    lent: usize,
+}
+
+impl Sink for Keeping {
+    fn batch(&mut self, _: &Batch<'_>) -> std::io::Result<()> {
+        self.lent += 1;
+        Ok(())
+    }
+
+    fn keep(&mut self, body: &mut Vec<u8>, data: Option<&mut Vec<u8>>) -> std::io::Result<()> {
+        let stale = |n: usize| b"stale bytes, never sent ".repeat(n);
+        let body = std::mem::replace(body, stale(self.lent));
+        let data = data.map(|d| std::mem::replace(d, stale(self.lent + 1)));
+        self.kept.push((body, data));
+        Ok(())
+    }
+}
+
+#[test]
+fn a_sink_that_keeps_the_buffers_gets_the_same_batches() {
+    // Profiles of several rows, so that groups move to the next body and are
+    // rendered again there, into the swapped-in buffers.
+    let rows = orders(&[("a@x.nl", 3), ("b@x.nl", 1), ("c@x.nl", 4), ("d@x.nl", 2)]);
+    for format in FORMATS {
+        for location in [None, Some("https://files.example.com/imp/")] {
+            let lent = run(keyed(format), bounds(5 << 20, Some(4)), location, &rows).unwrap();
+            let mut batcher = Batcher::new(
+                keyed(format),
+                bounds(5 << 20, Some(4)),
+                location.map(String::from),
+            )
+            .unwrap();
+            let mut sink = Keeping {
+                kept: Vec::new(),
+                lent: 0,
+            };
+            let mut columns = Columns::new();
+            let mut row = Row::new();
+            for (i, pairs) in rows.iter().enumerate() {
+                row.clear();
+                row.set_line(i as u64 + 2);
+                for (name, value) in pairs {
+                    row.push_column(columns.intern(name), value);
+                }
+                assert_eq!(batcher.push(&row, &columns, &mut sink).unwrap(), None);
+            }
+            batcher.finish(&mut sink).unwrap();
+            assert!(
+                lent.batches.len() > 2,
+                "{format:?}: the test needs several bodies"
+            );
+            assert_eq!(sink.lent, lent.batches.len());
+            let expected: Vec<_> = lent
+                .batches
+                .iter()
+                .map(|b| (b.body.clone(), b.data.as_ref().map(|(_, d)| d.clone())))
+                .collect();
+            assert!(sink.kept == expected, "{format:?}, location {location:?}");
+        }
     }
 }
 
