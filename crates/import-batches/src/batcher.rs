@@ -180,6 +180,20 @@ impl Arena {
         self.rows[r].1
     }
 
+    /// The value of column `col` among `fields` (a row's), or "" when
+    /// absent.
+    fn value_in(&self, fields: Range<usize>, col: Option<usize>) -> &[u8] {
+        let Some(col) = col else { return b"" };
+        // A row read by position has column `col` at field `col`.
+        let at = fields.start + col;
+        let found = if at < fields.end && self.cols[at] == col {
+            Some(at)
+        } else {
+            fields.clone().find(|&f| self.cols[f] == col)
+        };
+        found.map_or(b"", |f| self.value(f))
+    }
+
     /// Moves rows `from..` to the end of `other`.
     fn move_tail(&mut self, from: usize, other: &mut Arena) {
         if from == self.len() {
@@ -280,8 +294,8 @@ pub struct Batcher {
     payload: Vec<u8>,
     row_offsets: Vec<usize>,
     group_start: usize,
-    group_key: String,
-    key_scratch: String,
+    group_key: Vec<u8>,
+    key_scratch: Vec<u8>,
     group_split_warned: bool,
     lookup: Vec<usize>,
     body: Vec<u8>,
@@ -354,8 +368,8 @@ impl Batcher {
             payload: Vec::new(),
             row_offsets: Vec::new(),
             group_start: 0,
-            group_key: String::new(),
-            key_scratch: String::new(),
+            group_key: Vec::new(),
+            key_scratch: Vec::new(),
             group_split_warned: false,
             lookup: Vec::new(),
             body: Vec::new(),
@@ -394,7 +408,12 @@ impl Batcher {
         sink: &mut dyn Sink,
     ) -> Result<Option<String>, Error> {
         self.learn_columns(columns);
-        if let Some(reason) = self.check_keys(row) {
+        // Keys are looked up in the arena's copy: one plain table for every
+        // kind of row (a mapped row's fields are in pieces).
+        self.arena.push(row);
+        let idx = self.arena.len() - 1;
+        if let Some(reason) = self.keys(idx) {
+            self.arena.truncate(idx);
             self.summary.rejected += 1;
             return Ok(Some(reason));
         }
@@ -413,8 +432,6 @@ impl Batcher {
                 ));
             }
         }
-        self.profile_key(row);
-        self.arena.push(row);
         match self.place_last(sink)? {
             None => {
                 self.summary.rows += 1;
@@ -461,35 +478,31 @@ impl Batcher {
         }
     }
 
-    /// The value of column `col` in `row`, or "" when absent.
-    fn value_of<R: RowView + ?Sized>(row: &R, col: Option<usize>) -> &str {
-        let Some(col) = col else { return "" };
-        if let Some(row) = row.as_row().filter(|r| r.is_positional()) {
-            return row.get(col).unwrap_or("");
-        }
-        (0..row.len())
-            .map(|i| row.field(i))
-            .find(|&(c, _)| c == col)
-            .map_or("", |(_, v)| v)
-    }
-
-    fn check_keys<R: RowView + ?Sized>(&self, row: &R) -> Option<String> {
-        for (name, col) in &self.profile_keys {
-            if Self::value_of(row, *col).is_empty() {
+    /// Puts arena row `r`'s profile key values into `key_scratch` (empty:
+    /// no keys); why the row cannot be sent, if its keys say so.
+    fn keys(&mut self, r: usize) -> Option<String> {
+        let fields = self.arena.fields(r);
+        self.key_scratch.clear();
+        for (i, (name, col)) in self.profile_keys.iter().enumerate() {
+            let value = self.arena.value_in(fields.clone(), *col);
+            if value.is_empty() {
                 return Some(format!("empty key field {name}"));
             }
+            if i > 0 {
+                self.key_scratch.push(0x1f);
+            }
+            self.key_scratch.extend_from_slice(value);
         }
         if self.coll_keys.is_empty() {
             return None;
         }
-        for i in 0..row.len() {
-            let (column, value) = row.field(i);
-            if value.is_empty() {
+        for f in fields.clone() {
+            if self.arena.value(f).is_empty() {
                 continue;
             }
-            if let Some(k) = self.coll_of[column] {
+            if let Some(k) = self.coll_of[self.arena.cols[f]] {
                 let (coll, name, col) = &self.coll_keys[k];
-                if Self::value_of(row, *col).is_empty() {
+                if self.arena.value_in(fields.clone(), *col).is_empty() {
                     return Some(format!(
                         "has fields of collection {coll} but an empty key field {name}"
                     ));
@@ -497,17 +510,6 @@ impl Batcher {
             }
         }
         None
-    }
-
-    /// Puts the row's profile key values into `key_scratch` (empty: no keys).
-    fn profile_key<R: RowView + ?Sized>(&mut self, row: &R) {
-        self.key_scratch.clear();
-        for (i, (_, col)) in self.profile_keys.iter().enumerate() {
-            if i > 0 {
-                self.key_scratch.push('\u{1f}');
-            }
-            self.key_scratch.push_str(Self::value_of(row, *col));
-        }
     }
 
     /// Places the arena's last row in the open batch, closing batches as
@@ -552,7 +554,7 @@ impl Batcher {
             self.group_split_warned = true;
             self.summary.warnings.push(format!(
                 "profile {} has more rows than fit in one body: they are split between parts {} and {}",
-                self.group_key.replace('\u{1f}', ", "),
+                String::from_utf8_lossy(&self.group_key).replace('\u{1f}', ", "),
                 self.part,
                 self.part + 1
             ));
