@@ -78,7 +78,9 @@ mod simple_format;
 mod types;
 
 pub use crate::error::{MappingError, RowError, ValueError};
-pub use crate::mapper::{FieldStats, MapBuf, MapError, MappedRow, Mapper, MapperBuilder};
+pub use crate::mapper::{
+    FieldStats, MapBuf, MapError, MappedRow, Mapper, MapperBuilder, MAX_ROW_BYTES,
+};
 pub use crate::mapping::{ColumnMap, Mapping, Options, Rules, Source, Trim, Unmapped};
 pub use crate::schema::{Schema, SchemaCollection, SchemaField};
 pub use crate::types::FieldType;

@@ -300,20 +300,23 @@ impl Target {
     }
 }
 
-/// Where a mapped field's value lies.
+/// Where a mapped field's value lies. Offsets and ids are `u32` (rows
+/// longer than [`MAX_ROW_BYTES`] are refused): a chunk's references cross
+/// from the mapping thread to the batching thread, and 24 bytes a field
+/// cross faster than 56.
 #[derive(Clone, Copy, Debug)]
 struct FieldRef {
-    out: usize,
-    start: usize,
-    end: usize,
+    out: u32,
+    start: u32,
+    end: u32,
+    /// The input field it came from (`u32::MAX`: added).
+    src: u32,
+    /// 0: one value. N: the N input fields from `src` on, unchanged, as
+    /// output columns `out..out + N`; `start..end` spans their text.
+    run: u32,
     in_scratch: bool,
     /// Not the input's value as it came (trimmed, replaced, filled).
     changed: bool,
-    /// The input field it came from (`usize::MAX`: added).
-    src: usize,
-    /// 0: one value. N: the N input fields from `src` on, unchanged, as
-    /// output columns `out..out + N`; `start..end` spans their text.
-    run: usize,
 }
 
 impl FieldRef {
@@ -321,15 +324,47 @@ impl FieldRef {
     /// fields from it) as column `out`.
     fn input(out: usize, start: usize, end: usize, src: usize, run: usize) -> FieldRef {
         FieldRef {
-            out,
-            start,
-            end,
+            out: out as u32,
+            start: start as u32,
+            end: end as u32,
+            src: src as u32,
+            run: run as u32,
             in_scratch: false,
             changed: false,
-            src,
-            run,
         }
     }
+
+    fn out(&self) -> usize {
+        self.out as usize
+    }
+
+    fn span(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    fn src(&self) -> usize {
+        self.src as usize
+    }
+
+    fn run(&self) -> usize {
+        self.run as usize
+    }
+}
+
+/// The longest row the mapping takes, in bytes of its values; the reader
+/// stops far sooner (64 MiB by default).
+pub const MAX_ROW_BYTES: usize = 1 << 30;
+
+/// The reject for a row too long to map.
+fn too_long(row: &Row) -> MapError {
+    MapError::Row(RowError {
+        line: row.line(),
+        errors: vec![ValueError {
+            field: "row".into(),
+            value: format!("{} bytes", row.text().len()),
+            expected: format!("is longer than a mapped row can be ({MAX_ROW_BYTES} bytes)"),
+        }],
+    })
 }
 
 /// A piece of the plan for positional rows (CSV): which input fields go
@@ -479,9 +514,9 @@ impl RowView for MappedRow<'_> {
         }
         let mut i = i;
         for r in self.refs {
-            if r.run > i {
-                let value = self.row.get(r.src + i).expect("a run lies in the row");
-                return (r.out + i, value);
+            if r.run() > i {
+                let value = self.row.get(r.src() + i).expect("a run lies in the row");
+                return (r.out() + i, value);
             }
             if r.run == 0 && i == 0 {
                 let text = if r.in_scratch {
@@ -489,9 +524,9 @@ impl RowView for MappedRow<'_> {
                 } else {
                     self.row.text()
                 };
-                return (r.out, &text[r.start..r.end]);
+                return (r.out(), &text[r.span()]);
             }
-            i -= r.run.max(1);
+            i -= r.run().max(1);
         }
         panic!("field index out of range")
     }
@@ -512,15 +547,16 @@ impl RowView for MappedRow<'_> {
         for r in self.refs {
             let base = text.len();
             if r.run > 0 {
-                text.extend_from_slice(&src[r.start..r.end]);
-                let ends_of = &row_ends[r.src..r.src + r.run];
-                ends.extend(ends_of.iter().map(|e| base + (e - r.start)));
-                cols.extend(r.out..r.out + r.run);
+                text.extend_from_slice(&src[r.span()]);
+                let ends_of = &row_ends[r.src()..r.src() + r.run()];
+                let start = r.start as usize;
+                ends.extend(ends_of.iter().map(|e| base + (e - start)));
+                cols.extend(r.out()..r.out() + r.run());
             } else {
                 let from = if r.in_scratch { scratch } else { src };
-                text.extend_from_slice(&from[r.start..r.end]);
+                text.extend_from_slice(&from[r.span()]);
                 ends.push(text.len());
-                cols.push(r.out);
+                cols.push(r.out());
             }
         }
     }
@@ -884,6 +920,9 @@ impl Mapper {
         buf.scratch.clear();
         buf.refs.clear();
         self.errors.clear();
+        if row.text().len() > MAX_ROW_BYTES {
+            return Err(too_long(row));
+        }
         let lend = row.is_positional()
             && self.identity
             && self.constants.is_empty()
@@ -927,7 +966,11 @@ impl Mapper {
                 count_plain(&mut self.fields[*out].stats, value);
             }
         }
-        buf.len = buf.refs.iter().map(|r| r.run.max(1)).sum();
+        buf.len = buf.refs.iter().map(|r| r.run().max(1)).sum();
+        if buf.scratch.len() > u32::MAX as usize {
+            // Values filled down or replaced into more than 4 GiB.
+            return Err(too_long(row));
+        }
         if !self.errors.is_empty() {
             return Err(MapError::Row(RowError {
                 line: row.line(),
@@ -965,8 +1008,8 @@ impl Mapper {
                     }
                     let r = prepare(&self.fields[out].spec, text, s, e, &mut buf.scratch);
                     buf.refs.push(FieldRef {
-                        out,
-                        src: field,
+                        out: out as u32,
+                        src: field as u32,
                         ..r
                     });
                     if settle_now {
@@ -1006,7 +1049,11 @@ impl Mapper {
                 continue;
             }
             let r = prepare(&self.fields[out].spec, text, s, e, &mut buf.scratch);
-            buf.refs.push(FieldRef { out, src: i, ..r });
+            buf.refs.push(FieldRef {
+                out: out as u32,
+                src: i as u32,
+                ..r
+            });
             if settle_now {
                 same &= self.settle(buf, buf.refs.len() - 1, row);
             }
@@ -1122,8 +1169,8 @@ impl Mapper {
     }
 
     fn settle_ref(&mut self, r: &mut FieldRef, scratch: &mut String, row: &Row) -> bool {
-        let (vs, ve, from_scratch) = (r.start, r.end, r.in_scratch);
-        let field = &mut self.fields[r.out];
+        let (vs, ve, from_scratch) = (r.start as usize, r.end as usize, r.in_scratch);
+        let field = &mut self.fields[r.out()];
         let stats = &mut field.stats;
         let count = self.count;
         let value_of = |scratch: &String| -> String {
@@ -1154,7 +1201,7 @@ impl Mapper {
             }
             stats.normalized += 1;
             if stats.normalized_examples.len() < EXAMPLES {
-                let read = row.get(r.src).unwrap_or("").to_string();
+                let read = row.get(r.src()).unwrap_or("").to_string();
                 stats.normalized_examples.push((read, value.to_string()));
             }
             report_text(stats, value);
@@ -1189,7 +1236,7 @@ impl Mapper {
             Ok(Checked::Fine) => {
                 stats.normalized += 1;
                 if stats.normalized_examples.len() < EXAMPLES {
-                    let read = row.get(r.src).unwrap_or("").to_string();
+                    let read = row.get(r.src()).unwrap_or("").to_string();
                     stats.normalized_examples.push((read, value_of(scratch)));
                 }
                 false
@@ -1197,13 +1244,13 @@ impl Mapper {
             Ok(Checked::Normalized) => {
                 stats.normalized += u64::from(count);
                 if count && stats.normalized_examples.len() < EXAMPLES {
-                    let read = row.get(r.src).unwrap_or("").to_string();
+                    let read = row.get(r.src()).unwrap_or("").to_string();
                     stats
                         .normalized_examples
                         .push((read, scratch[start..].to_string()));
                 }
-                r.start = start;
-                r.end = scratch.len();
+                r.start = start as u32;
+                r.end = scratch.len() as u32;
                 r.in_scratch = true;
                 r.changed = true;
                 false
@@ -1217,7 +1264,7 @@ impl Mapper {
                         .push((value.clone(), expected.clone()));
                 }
                 self.errors.push(ValueError {
-                    field: self.out.name(r.out).to_string(),
+                    field: self.out.name(r.out()).to_string(),
                     value,
                     expected,
                 });
@@ -1232,9 +1279,9 @@ impl Mapper {
         // The value of the fill-down-by field, itself filled first if listed.
         if let Some(by) = self.fill_by {
             self.by_now.clear();
-            if let Some(r) = buf.refs.iter().find(|r| r.run == 0 && r.out == by) {
+            if let Some(r) = buf.refs.iter().find(|r| r.run == 0 && r.out() == by) {
                 let t = if r.in_scratch { &buf.scratch } else { text };
-                self.by_now.push_str(&t[r.start..r.end]);
+                self.by_now.push_str(&t[r.span()]);
             }
             if self.by_now.is_empty() {
                 if let Some(f) = self.fields[by].fill {
@@ -1252,11 +1299,11 @@ impl Mapper {
         }
         for f in 0..self.fill.len() {
             let out = self.fill[f].out;
-            let at = buf.refs.iter().position(|r| r.run == 0 && r.out == out);
+            let at = buf.refs.iter().position(|r| r.run == 0 && r.out() == out);
             let current = at.map(|i| {
                 let r = buf.refs[i];
                 let t = if r.in_scratch { &buf.scratch } else { text };
-                &t[r.start..r.end]
+                &t[r.span()]
             });
             match current {
                 Some(v) if !v.is_empty() => {
@@ -1268,7 +1315,7 @@ impl Mapper {
                 _ => {
                     let start = buf.scratch.len();
                     buf.scratch.push_str(&self.fill[f].last);
-                    let src = at.map_or(usize::MAX, |i| buf.refs[i].src);
+                    let src = at.map_or(usize::MAX, |i| buf.refs[i].src());
                     let r = FieldRef {
                         in_scratch: true,
                         changed: true,
@@ -1297,10 +1344,13 @@ fn trimmed(text: &str, s: usize, e: usize) -> (usize, usize) {
 #[inline]
 fn push_run(refs: &mut Vec<FieldRef>, src: usize, count: usize, out: usize, s: usize, e: usize) {
     if let Some(last) = refs.last_mut() {
-        if last.run > 0 && last.src + last.run == src && last.out + last.run == out && last.end == s
+        if last.run > 0
+            && last.src() + last.run() == src
+            && last.out() + last.run() == out
+            && last.end as usize == s
         {
-            last.run += count;
-            last.end = e;
+            last.run += count as u32;
+            last.end = e as u32;
             return;
         }
     }
@@ -1369,8 +1419,8 @@ fn prepare(spec: &Spec, text: &str, s0: usize, e0: usize, scratch: &mut String) 
     } else if !lowered {
         return r;
     }
-    r.start = start;
-    r.end = scratch.len();
+    r.start = start as u32;
+    r.end = scratch.len() as u32;
     r.in_scratch = true;
     r.changed = true;
     r

@@ -790,3 +790,39 @@ fn json_rows_with_fill_down_count_each_value_once() {
         .collect();
     assert_eq!(stats, [("email", 2, 0), ("name", 1, 1)]);
 }
+
+#[test]
+fn a_row_longer_than_a_mapped_row_can_be_is_a_reject() {
+    // Field offsets are 32-bit: a row past the limit is refused, never cut.
+    let m = Mapping::parse(
+        "[columns]\n\"a\" = \"A\"\n\"b\" = { field = \"B\", type = \"integer\" }\n",
+        "map.toml",
+    )
+    .unwrap();
+    let cols = columns(&["a", "b"]);
+    let mut mapper = MapperBuilder::new(&m).build(&cols).unwrap();
+    let mut long = row(&[&"x".repeat(field_map::MAX_ROW_BYTES), "1"]);
+    long.set_line(9);
+    match mapper.map(&long, &cols) {
+        Err(MapError::Row(e)) => {
+            assert_eq!(e.line, 9);
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "row \"{} bytes\" is longer than a mapped row can be ({} bytes)",
+                    field_map::MAX_ROW_BYTES + 1,
+                    field_map::MAX_ROW_BYTES
+                )
+            );
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a row of more than MAX_ROW_BYTES was mapped"),
+    }
+    // The mapper goes on with the next row.
+    let short = row(&["ann", "2"]);
+    let mapped = mapper.map(&short, &cols).unwrap();
+    assert_eq!(
+        pairs(&mapped),
+        [("A".into(), "ann".into()), ("B".into(), "2".into())]
+    );
+}
