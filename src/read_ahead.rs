@@ -36,8 +36,10 @@ pub enum Item<'a> {
 struct Chunk {
     rows: Vec<Row>,
     bufs: Vec<MapBuf>,
-    /// Per row: `None`, or why the reader or the mapping rejected it.
-    rejects: Vec<Option<String>>,
+    /// The rows the reader or the mapping rejected, by index, in order, and
+    /// why (a list of the few, not a slot per row: every byte of a chunk
+    /// crosses between cores).
+    rejects: Vec<(usize, String)>,
     len: usize,
     new_columns: Vec<String>,
 }
@@ -137,10 +139,11 @@ pub fn each_row<E>(
         for name in &chunk.new_columns {
             columns.intern(name);
         }
+        let mut rejects = chunk.rejects.iter().peekable();
         for i in 0..chunk.len {
             let row = &chunk.rows[i];
-            let called = match &chunk.rejects[i] {
-                Some(reason) => f(Item::Reject(row, reason)),
+            let called = match rejects.next_if(|(at, _)| *at == i) {
+                Some((_, reason)) => f(Item::Reject(row, reason)),
                 None if mapping => {
                     let view = chunk.bufs[i].view(row, &columns);
                     f(Item::Row(&view, row, &columns))
@@ -203,13 +206,16 @@ fn map_chunks(
         if chunk.bufs.len() < chunk.len {
             chunk.bufs.resize_with(chunk.len, MapBuf::new);
         }
+        // The reader's rejects, and the mapping's among them in row order.
+        let mut read = std::mem::take(&mut chunk.rejects).into_iter().peekable();
         for i in 0..chunk.len {
-            if chunk.rejects[i].is_some() {
+            if let Some(reject) = read.next_if(|(at, _)| *at == i) {
+                chunk.rejects.push(reject);
                 continue;
             }
             match mapper.map_into(&chunk.rows[i], &input, &mut chunk.bufs[i]) {
                 Ok(()) => {}
-                Err(MapError::Row(e)) => chunk.rejects[i] = Some(e.to_string()),
+                Err(MapError::Row(e)) => chunk.rejects.push((i, e.to_string())),
                 Err(MapError::Mapping(e)) => {
                     let _ = mapped.send(Err(Fatal::Mapping(e)));
                     return mapper;
@@ -246,19 +252,18 @@ fn read_chunks(
             if chunk.rows.len() == i {
                 chunk.rows.push(Row::new());
             }
-            let reject = match rdr.read_row(&mut chunk.rows[i]) {
-                Ok(true) => None,
+            match rdr.read_row(&mut chunk.rows[i]) {
+                Ok(true) => {}
                 Ok(false) => {
                     done = true;
                     break;
                 }
-                Err(e) if e.is_reject() => Some(e.kind().to_string()),
+                Err(e) if e.is_reject() => chunk.rejects.push((i, e.kind().to_string())),
                 Err(e) => {
                     let _ = chunks.send(Err(Fatal::Input(e)));
                     return;
                 }
-            };
-            chunk.rejects.push(reject);
+            }
             chunk.len += 1;
         }
         let c = rdr.columns();

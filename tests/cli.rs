@@ -2624,3 +2624,70 @@ fn an_ole2_file_whose_sector_chain_loops_is_refused_before_calamine() {
     let o = run(&["inspect", &testdata("workbooks/contacts.xls")]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn reader_and_mapping_rejects_keep_input_order_across_chunks_and_threads() {
+    // Over 3,000 lines, so rows cross many read-ahead chunks: every 7th line
+    // is not an object (the reader's reject), every 11th has a date that is
+    // not one (the mapping's; line 77 is the reader's).
+    let dir = temp_dir("reject-order");
+    let input = dir.join("orders.ndjson");
+    let mut text = String::new();
+    let mut want = Vec::new();
+    for line in 1..=3100u32 {
+        if line % 7 == 0 {
+            text.push_str("\"just a string\"\n");
+            want.push((line.to_string(), "not an object".to_string()));
+        } else if line % 11 == 0 {
+            text.push_str(&format!(
+                "{{\"Email Address\":\"p{line}@example.com\",\"Sinds\":\"32-01-2019\"}}\n"
+            ));
+            want.push((line.to_string(), "map".to_string()));
+        } else {
+            text.push_str(&format!(
+                "{{\"Email Address\":\"p{line}@example.com\",\"Sinds\":\"05-06-2012\"}}\n"
+            ));
+        }
+    }
+    std::fs::write(&input, text).unwrap();
+    let map = dir.join("map.toml");
+    std::fs::write(
+        &map,
+        "[columns]\n\"Email Address\" = \"Email\"\n\"Sinds\" = { field = \"Since\", type = \"date\", format = \"%d-%m-%Y\" }\n",
+    )
+    .unwrap();
+    let map = map.to_str().unwrap();
+    let mut outputs = Vec::new();
+    for threads in ["1", "3"] {
+        let out = dir.join(format!("out{threads}"));
+        let o = batch(
+            input.to_str().unwrap(),
+            out.to_str().unwrap(),
+            &["--map", map, "--threads", threads],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let rejects: Vec<(String, String)> = csv::Reader::from_path(out.join("rejects.csv"))
+            .unwrap()
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                (r[0].to_string(), r[1].to_string())
+            })
+            .collect();
+        outputs.push((bodies(&out), rejects));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    let rejects = &outputs[0].1;
+    assert_eq!(rejects.len(), want.len());
+    for ((line, reason), (want_line, kind)) in rejects.iter().zip(&want) {
+        assert_eq!(line, want_line);
+        if kind == "map" {
+            assert_eq!(
+                reason,
+                r#"Since "32-01-2019" is not a date in format %d-%m-%Y"#
+            );
+        } else {
+            assert!(reason.contains("object"), "line {line}: {reason}");
+        }
+    }
+}
