@@ -48,6 +48,23 @@ fn run(
         });
         Ok(())
     };
+    let rejects = push_all(&mut batcher, &mut columns, rows, &mut sink)?;
+    let summary = batcher.finish(&mut sink)?;
+    assert_eq!(summary.batches as usize, batches.len());
+    Ok(Run {
+        batches,
+        rejects,
+        warnings: summary.warnings,
+    })
+}
+
+/// Pushes `rows` (as input lines 2, 3, ...); the rejects with their lines.
+fn push_all(
+    batcher: &mut Batcher,
+    columns: &mut Columns,
+    rows: &[Pairs],
+    sink: &mut dyn Sink,
+) -> Result<Vec<(u64, String)>, Error> {
     let mut rejects = Vec::new();
     let mut row = Row::new();
     for (i, pairs) in rows.iter().enumerate() {
@@ -57,17 +74,11 @@ fn run(
             let c = columns.intern(name);
             row.push_column(c, value);
         }
-        if let Some(reason) = batcher.push(&row, &columns, &mut sink)? {
+        if let Some(reason) = batcher.push(&row, columns, sink)? {
             rejects.push((i as u64 + 2, reason));
         }
     }
-    let summary = batcher.finish(&mut sink)?;
-    assert_eq!(summary.batches as usize, batches.len());
-    Ok(Run {
-        batches,
-        rejects,
-        warnings: summary.warnings,
-    })
+    Ok(rejects)
 }
 
 /// The rows of a body (or its data file), and the body's JSON.
@@ -582,15 +593,8 @@ fn a_sink_that_keeps_the_buffers_gets_the_same_batches() {
                 lent: 0,
             };
             let mut columns = Columns::new();
-            let mut row = Row::new();
-            for (i, pairs) in rows.iter().enumerate() {
-                row.clear();
-                row.set_line(i as u64 + 2);
-                for (name, value) in pairs {
-                    row.push_column(columns.intern(name), value);
-                }
-                assert_eq!(batcher.push(&row, &columns, &mut sink).unwrap(), None);
-            }
+            let rejects = push_all(&mut batcher, &mut columns, &rows, &mut sink).unwrap();
+            assert_eq!(rejects, []);
             batcher.finish(&mut sink).unwrap();
             assert!(
                 lent.batches.len() > 2,
