@@ -2691,3 +2691,60 @@ fn reader_and_mapping_rejects_keep_input_order_across_chunks_and_threads() {
         }
     }
 }
+
+#[test]
+fn location_bodies_and_data_files_are_the_same_with_and_without_the_writer_thread() {
+    // Many small data files: with a writer thread, each body and data file
+    // goes to it in the batcher's own buffers, and used ones come back.
+    let dir = temp_dir("location-threads");
+    let input = dir.join("in.csv");
+    let mut text = String::from("Email,Name\n");
+    for i in 0..3000 {
+        text.push_str(&format!("u{i}@example.com,Name {}\n", "x".repeat(i % 97)));
+    }
+    std::fs::write(&input, &text).unwrap();
+    let mut folders = Vec::new();
+    for threads in ["1", "3"] {
+        let out = dir.join(format!("out{threads}"));
+        let o = batch(
+            input.to_str().unwrap(),
+            out.to_str().unwrap(),
+            &[
+                "--location-base",
+                "https://files.example.com/x",
+                "--max-bytes",
+                "16KiB",
+                "--threads",
+                threads,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap() != "manifest.json")
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read(&p).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        folders.push((files, manifest["batches"].clone()));
+    }
+    assert_eq!(folders[0], folders[1]);
+    let (files, batches) = &folders[0];
+    assert!(batches.as_array().unwrap().len() > 10, "{batches}");
+    // Every data file is named by its body and hashed in the manifest.
+    for b in batches.as_array().unwrap() {
+        let name = b["dataFile"]["file"].as_str().unwrap();
+        let data = &files.iter().find(|(n, _)| n == name).unwrap().1;
+        assert_eq!(
+            b["dataFile"]["blake3"],
+            blake3::hash(data).to_hex().as_str()
+        );
+    }
+}
