@@ -715,6 +715,22 @@ fn upload(dir: &Path, base: &str, extra: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Every file of a batch folder, by name: (name, bytes).
+fn folder_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 fn bodies(dir: &Path) -> Vec<Vec<u8>> {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
@@ -1019,17 +1035,7 @@ fn batch_output_is_the_same_with_one_thread_and_with_several() {
             ],
         );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| e.unwrap())
-            .map(|e| {
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect();
-        files.sort();
+        let files = folder_files(&out);
         assert!(files.len() > 20);
         outputs.push(files);
     }
@@ -2719,24 +2725,13 @@ fn location_bodies_and_data_files_are_the_same_with_and_without_the_writer_threa
             ],
         );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.file_name().unwrap() != "manifest.json")
-            .map(|p| {
-                (
-                    p.file_name().unwrap().to_string_lossy().into_owned(),
-                    std::fs::read(&p).unwrap(),
-                )
-            })
-            .collect();
-        files.sort();
-        let manifest: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
-        folders.push((files, manifest["batches"].clone()));
+        folders.push(folder_files(&out));
     }
     assert_eq!(folders[0], folders[1]);
-    let (files, batches) = &folders[0];
+    let files = &folders[0];
+    let manifest = &files.iter().find(|(n, _)| n == "manifest.json").unwrap().1;
+    let manifest: serde_json::Value = serde_json::from_slice(manifest).unwrap();
+    let batches = &manifest["batches"];
     assert!(batches.as_array().unwrap().len() > 10, "{batches}");
     // Every data file is named by its body and hashed in the manifest.
     for b in batches.as_array().unwrap() {
