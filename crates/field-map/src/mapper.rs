@@ -334,6 +334,31 @@ impl FieldRef {
         }
     }
 
+    /// A changed value, `scratch[start..end]`, from field `src` as column
+    /// `out`.
+    fn changed(out: usize, start: usize, end: usize, src: usize) -> FieldRef {
+        let mut r = FieldRef::input(out, 0, 0, src, 0);
+        r.set_changed(start, end);
+        r
+    }
+
+    /// Now the changed value `scratch[start..end]`.
+    fn set_changed(&mut self, start: usize, end: usize) {
+        self.start = start as u32;
+        self.end = end as u32;
+        self.in_scratch = true;
+        self.changed = true;
+    }
+
+    /// This value (from [`prepare`]) as input field `src`, column `out`.
+    fn placed(self, out: usize, src: usize) -> FieldRef {
+        FieldRef {
+            out: out as u32,
+            src: src as u32,
+            ..self
+        }
+    }
+
     fn out(&self) -> usize {
         self.out as usize
     }
@@ -1007,11 +1032,7 @@ impl Mapper {
                         continue;
                     }
                     let r = prepare(&self.fields[out].spec, text, s, e, &mut buf.scratch);
-                    buf.refs.push(FieldRef {
-                        out: out as u32,
-                        src: field as u32,
-                        ..r
-                    });
+                    buf.refs.push(r.placed(out, field));
                     if settle_now {
                         same &= self.settle(buf, buf.refs.len() - 1, row);
                     }
@@ -1049,11 +1070,7 @@ impl Mapper {
                 continue;
             }
             let r = prepare(&self.fields[out].spec, text, s, e, &mut buf.scratch);
-            buf.refs.push(FieldRef {
-                out: out as u32,
-                src: i as u32,
-                ..r
-            });
+            buf.refs.push(r.placed(out, i));
             if settle_now {
                 same &= self.settle(buf, buf.refs.len() - 1, row);
             }
@@ -1104,11 +1121,8 @@ impl Mapper {
                 false
             }
             Ok(Checked::Normalized) => {
-                buf.refs.push(FieldRef {
-                    in_scratch: true,
-                    changed: true,
-                    ..FieldRef::input(out, start, buf.scratch.len(), src, 0)
-                });
+                buf.refs
+                    .push(FieldRef::changed(out, start, buf.scratch.len(), src));
                 false
             }
             Err(_) => {
@@ -1249,10 +1263,7 @@ impl Mapper {
                         .normalized_examples
                         .push((read, scratch[start..].to_string()));
                 }
-                r.start = start as u32;
-                r.end = scratch.len() as u32;
-                r.in_scratch = true;
-                r.changed = true;
+                r.set_changed(start, scratch.len());
                 false
             }
             Err(expected) => {
@@ -1316,11 +1327,7 @@ impl Mapper {
                     let start = buf.scratch.len();
                     buf.scratch.push_str(&self.fill[f].last);
                     let src = at.map_or(usize::MAX, |i| buf.refs[i].src());
-                    let r = FieldRef {
-                        in_scratch: true,
-                        changed: true,
-                        ..FieldRef::input(out, start, buf.scratch.len(), src, 0)
-                    };
+                    let r = FieldRef::changed(out, start, buf.scratch.len(), src);
                     match at {
                         Some(i) => buf.refs[i] = r,
                         None => buf.refs.push(r),
@@ -1419,10 +1426,7 @@ fn prepare(spec: &Spec, text: &str, s0: usize, e0: usize, scratch: &mut String) 
     } else if !lowered {
         return r;
     }
-    r.start = start as u32;
-    r.end = scratch.len() as u32;
-    r.in_scratch = true;
-    r.changed = true;
+    r.set_changed(start, scratch.len());
     r
 }
 
