@@ -207,6 +207,7 @@ impl<'m> MapperBuilder<'m> {
             count: self.stats,
             lend_skip: 0,
             identity: true,
+            ruled_bare: true,
             out: Columns::new(),
             fields: Vec::new(),
             constants: Vec::new(),
@@ -449,6 +450,9 @@ pub struct Mapper {
     lend_skip: u32,
     /// Every input column so far is kept as the output column of its own id.
     identity: bool,
+    /// Every ruled field is bare: with `identity`, a row can be mapped as
+    /// the row itself with a few values put in place ([`MapBuf::patched`]).
+    ruled_bare: bool,
     out: Columns,
     /// Per output column id.
     fields: Vec<Field>,
@@ -474,6 +478,11 @@ pub struct MapBuf {
     /// Fields in `refs`, runs counted by their fields.
     len: usize,
     whole: bool,
+    /// The row is the input row with the values of `refs` (one value each,
+    /// `out` its field, in field order) in place of its own.
+    patched: bool,
+    /// Patched, and every value in `refs` as long as the one it replaces.
+    in_place: bool,
 }
 
 impl MapBuf {
@@ -491,6 +500,8 @@ impl MapBuf {
             refs: &self.refs,
             len: self.len,
             whole: self.whole,
+            patched: self.patched,
+            in_place: self.in_place,
             columns,
         }
     }
@@ -505,6 +516,8 @@ pub struct MappedRow<'a> {
     refs: &'a [FieldRef],
     len: usize,
     whole: bool,
+    patched: bool,
+    in_place: bool,
     columns: &'a Columns,
 }
 
@@ -517,6 +530,51 @@ impl<'a> MappedRow<'a> {
     /// The row as read.
     pub fn source(&self) -> &'a Row {
         self.row
+    }
+
+    /// The value a one-value reference points at.
+    fn value(&self, r: &FieldRef) -> &'a str {
+        let text = if r.in_scratch {
+            self.scratch
+        } else {
+            self.row.text()
+        };
+        &text[r.span()]
+    }
+
+    /// [`RowView::append_to`] for a patched row: the input row's text and
+    /// ends, with the patched values put in. Values as long as the ones
+    /// they replace are written over the copied row.
+    fn append_patched(&self, text: &mut Vec<u8>, ends: &mut Vec<usize>, cols: &mut Vec<usize>) {
+        let src = self.row.text().as_bytes();
+        let row_ends = self.row.ends();
+        let field_start = |i: usize| if i == 0 { 0 } else { row_ends[i - 1] };
+        let base = text.len();
+        if self.in_place {
+            text.extend_from_slice(src);
+            for r in self.refs {
+                let at = base + field_start(r.out());
+                let value = self.value(r).as_bytes();
+                text[at..at + value.len()].copy_from_slice(value);
+            }
+            ends.extend(row_ends.iter().map(|e| e + base));
+        } else {
+            // Input text from field `next` (byte `from`) on is still to copy.
+            let (mut next, mut from) = (0, 0);
+            for r in self.refs {
+                let i = r.out();
+                let piece = text.len();
+                text.extend_from_slice(&src[from..field_start(i)]);
+                ends.extend(row_ends[next..i].iter().map(|e| piece + (e - from)));
+                text.extend_from_slice(self.value(r).as_bytes());
+                ends.push(text.len());
+                (next, from) = (i + 1, row_ends[i]);
+            }
+            let piece = text.len();
+            text.extend_from_slice(&src[from..]);
+            ends.extend(row_ends[next..].iter().map(|e| piece + (e - from)));
+        }
+        cols.extend(0..row_ends.len());
     }
 }
 
@@ -537,6 +595,12 @@ impl RowView for MappedRow<'_> {
         if self.whole {
             return self.row.field(i);
         }
+        if self.patched {
+            return match self.refs.iter().find(|r| r.out() == i) {
+                Some(r) => (i, self.value(r)),
+                None => self.row.field(i),
+            };
+        }
         let mut i = i;
         for r in self.refs {
             if r.run() > i {
@@ -544,12 +608,7 @@ impl RowView for MappedRow<'_> {
                 return (r.out() + i, value);
             }
             if r.run == 0 && i == 0 {
-                let text = if r.in_scratch {
-                    self.scratch
-                } else {
-                    self.row.text()
-                };
-                return (r.out(), &text[r.span()]);
+                return (r.out(), self.value(r));
             }
             i -= r.run().max(1);
         }
@@ -563,6 +622,9 @@ impl RowView for MappedRow<'_> {
     fn append_to(&self, text: &mut Vec<u8>, ends: &mut Vec<usize>, cols: &mut Vec<usize>) {
         if self.whole {
             return self.row.append_to(text, ends, cols);
+        }
+        if self.patched {
+            return self.append_patched(text, ends, cols);
         }
         let src = self.row.text().as_bytes();
         let scratch = self.scratch.as_bytes();
@@ -737,6 +799,10 @@ impl Mapper {
             self.targets.push(target);
         }
         self.plan = plan(&self.targets);
+        self.ruled_bare = self.ruled.iter().all(|&id| match self.targets[id] {
+            Target::Ruled(out) => self.fields[out].bare,
+            _ => true,
+        });
         if !unknown.is_empty() {
             return Err(self.unknown_error(unknown));
         }
@@ -952,6 +1018,10 @@ impl Mapper {
             && self.identity
             && self.constants.is_empty()
             && self.fill.is_empty();
+        buf.patched = lend && self.ruled_bare && !self.count && row.len() == self.targets.len();
+        if buf.patched {
+            return self.map_patched(row, buf);
+        }
         // Rows of one export tend to be alike: after a row that could not
         // be lent, the next ones are built without trying first.
         let try_lend = lend && self.lend_skip == 0;
@@ -1003,6 +1073,59 @@ impl Mapper {
             }));
         }
         buf.whole = whole;
+        Ok(())
+    }
+
+    /// Maps a positional row whose columns all stay in place, and whose
+    /// ruled fields only have a type to check or a value to trim: the row
+    /// itself, with the values that change put in place. Lent whole when
+    /// none does.
+    fn map_patched(&mut self, row: &Row, buf: &mut MapBuf) -> Result<(), MapError> {
+        let text = row.text();
+        let ends = row.ends();
+        buf.in_place = true;
+        for k in 0..self.ruled.len() {
+            let i = self.ruled[k];
+            let (s0, e0) = (if i == 0 { 0 } else { ends[i - 1] }, ends[i]);
+            let spec = &self.fields[i].spec;
+            let (s, e) = if spec.trim {
+                trimmed(text, s0, e0)
+            } else {
+                (s0, e0)
+            };
+            let start = buf.scratch.len();
+            let checked = match &spec.rule {
+                Some(rule) if s < e => rule.check(&text[s..e], &mut buf.scratch),
+                _ => Ok(Checked::Fine),
+            };
+            let r = match checked {
+                Ok(Checked::Fine) if (s, e) == (s0, e0) => continue,
+                Ok(Checked::Normalized) => FieldRef::changed(i, start, buf.scratch.len(), i),
+                Ok(Checked::Fine) | Err(_) => {
+                    buf.scratch.truncate(start);
+                    FieldRef {
+                        changed: (s, e) != (s0, e0),
+                        ..FieldRef::input(i, s, e, i, 0)
+                    }
+                }
+            };
+            buf.in_place &= r.end - r.start == (e0 - s0) as u32;
+            buf.refs.push(r);
+            if checked.is_err() {
+                self.settle(buf, buf.refs.len() - 1, row);
+            }
+        }
+        buf.len = row.len();
+        buf.whole = buf.refs.is_empty();
+        if buf.scratch.len() > u32::MAX as usize {
+            return Err(too_long(row));
+        }
+        if !self.errors.is_empty() {
+            return Err(MapError::Row(RowError {
+                line: row.line(),
+                errors: std::mem::take(&mut self.errors),
+            }));
+        }
         Ok(())
     }
 

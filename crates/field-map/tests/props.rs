@@ -106,3 +106,94 @@ proptest! {
         prop_assert_eq!(digits(sent), digits(&value));
     }
 }
+
+/// Every column kept in place, renamed, some typed or trimmed: what rows
+/// are mapped by putting the changed values into the row as read.
+const IN_PLACE: &str = r#"
+[columns]
+"k" = { field = "key", trim = true }
+"a" = "alpha"
+"d" = { field = "day", type = "date", format = "%d-%m-%Y" }
+"f" = { field = "amount", type = "float", decimal = "," }
+"n" = { field = "count", type = "integer" }
+"t" = { field = "note", trim = true }
+"#;
+
+/// A value of each kind the columns of [`IN_PLACE`] meet: fine as sent,
+/// rewritten to the same length or another, trimmed, refused, empty.
+fn in_place_row() -> impl Strategy<Value = Vec<String>> {
+    let pick =
+        |options: &'static [&'static str]| proptest::sample::select(options).prop_map(String::from);
+    (
+        pick(&["a@b.nl", " a@b.nl ", "", "x"]),
+        "\\PC{0,6}",
+        pick(&[
+            "05-06-2026",
+            "5-6-2026",
+            "31-02-2026",
+            "2026-06-05",
+            "",
+            " 05-06-2026",
+        ]),
+        pick(&["12,50", "12", "-3,0", "1.234,5", "x", ""]),
+        pick(&["12", "-4", "1,5", ""]),
+        pick(&[" hi ", "hi", "", "  "]),
+    )
+        .prop_map(|(k, a, d, f, n, t)| vec![k, a, d, f, n, t])
+}
+
+/// A mapped row's fields (column, value), and the text, ends and columns
+/// it appends for a consumer that keeps it.
+type Kept = (Vec<(usize, String)>, Vec<u8>, Vec<usize>, Vec<usize>);
+
+fn kept(m: &field_map::MappedRow<'_>) -> Kept {
+    let fields = (0..m.len())
+        .map(|i| (m.field(i).0, m.field(i).1.to_string()))
+        .collect();
+    // After a row already kept, as a consumer's buffers are.
+    let (mut text, mut ends, mut cols) = (b"before".to_vec(), vec![6], vec![9]);
+    m.append_to(&mut text, &mut ends, &mut cols);
+    (fields, text, ends, cols)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Without counts, such rows take the short way (the row itself with
+    /// the changed values put in place); with counts, the long one. Both
+    /// give the same fields, the same rejects, and append the same text,
+    /// ends and columns as field by field would.
+    #[test]
+    fn rows_mapped_in_place_are_the_rows_mapped_field_by_field(
+        rows in proptest::collection::vec(in_place_row(), 1..6),
+    ) {
+        let mapping = Mapping::parse(IN_PLACE, "map.toml").unwrap();
+        let mut columns = Columns::new();
+        for name in ["k", "a", "d", "f", "n", "t"] {
+            columns.intern(name);
+        }
+        let mut short = MapperBuilder::new(&mapping).stats(false).build(&columns).unwrap();
+        let mut long = MapperBuilder::new(&mapping).stats(true).build(&columns).unwrap();
+        for values in &rows {
+            let mut r = Row::new();
+            for v in values {
+                r.push_field(v);
+            }
+            let a = short.map(&r, &columns).map(|m| (kept(&m), m.as_row().is_some()));
+            let b = long.map(&r, &columns).map(|m| (kept(&m), m.as_row().is_some()));
+            prop_assert_eq!(&a, &b, "{:?}", values);
+            if let Ok(((fields, text, ends, cols), _)) = a {
+                let mut want = b"before".to_vec();
+                let mut want_ends = vec![6];
+                for (_, v) in &fields {
+                    want.extend_from_slice(v.as_bytes());
+                    want_ends.push(want.len());
+                }
+                let want_cols: Vec<usize> = std::iter::once(9).chain(fields.iter().map(|f| f.0)).collect();
+                prop_assert_eq!(text, want);
+                prop_assert_eq!(ends, want_ends);
+                prop_assert_eq!(cols, want_cols);
+            }
+        }
+    }
+}
