@@ -208,6 +208,7 @@ impl<'m> MapperBuilder<'m> {
             lend_skip: 0,
             identity: true,
             ruled_bare: true,
+            patches: Vec::new(),
             out: Columns::new(),
             fields: Vec::new(),
             constants: Vec::new(),
@@ -453,6 +454,8 @@ pub struct Mapper {
     /// Every ruled field is bare: with `identity`, a row can be mapped as
     /// the row itself with a few values put in place ([`MapBuf::patched`]).
     ruled_bare: bool,
+    /// Then, per ruled field, what to do with its value.
+    patches: Vec<Patch>,
     out: Columns,
     /// Per output column id.
     fields: Vec<Field>,
@@ -803,6 +806,15 @@ impl Mapper {
             Target::Ruled(out) => self.fields[out].bare,
             _ => true,
         });
+        self.patches.clear();
+        if self.identity && self.ruled_bare {
+            let fields = &self.fields;
+            self.patches.extend(self.ruled.iter().map(|&field| Patch {
+                field,
+                trim: fields[field].spec.trim,
+                rule: fields[field].spec.rule.clone(),
+            }));
+        }
         if !unknown.is_empty() {
             return Err(self.unknown_error(unknown));
         }
@@ -1020,7 +1032,13 @@ impl Mapper {
             && self.fill.is_empty();
         buf.patched = lend && self.ruled_bare && !self.count && row.len() == self.targets.len();
         if buf.patched {
-            return self.map_patched(row, buf);
+            if patch(&self.patches, row, buf) {
+                return Ok(());
+            }
+            // A value does not fit: the long way below names it.
+            buf.patched = false;
+            buf.scratch.clear();
+            buf.refs.clear();
         }
         // Rows of one export tend to be alike: after a row that could not
         // be lent, the next ones are built without trying first.
@@ -1073,59 +1091,6 @@ impl Mapper {
             }));
         }
         buf.whole = whole;
-        Ok(())
-    }
-
-    /// Maps a positional row whose columns all stay in place, and whose
-    /// ruled fields only have a type to check or a value to trim: the row
-    /// itself, with the values that change put in place. Lent whole when
-    /// none does.
-    fn map_patched(&mut self, row: &Row, buf: &mut MapBuf) -> Result<(), MapError> {
-        let text = row.text();
-        let ends = row.ends();
-        buf.in_place = true;
-        for k in 0..self.ruled.len() {
-            let i = self.ruled[k];
-            let (s0, e0) = (if i == 0 { 0 } else { ends[i - 1] }, ends[i]);
-            let spec = &self.fields[i].spec;
-            let (s, e) = if spec.trim {
-                trimmed(text, s0, e0)
-            } else {
-                (s0, e0)
-            };
-            let start = buf.scratch.len();
-            let checked = match &spec.rule {
-                Some(rule) if s < e => rule.check(&text[s..e], &mut buf.scratch),
-                _ => Ok(Checked::Fine),
-            };
-            let r = match checked {
-                Ok(Checked::Fine) if (s, e) == (s0, e0) => continue,
-                Ok(Checked::Normalized) => FieldRef::changed(i, start, buf.scratch.len(), i),
-                Ok(Checked::Fine) | Err(_) => {
-                    buf.scratch.truncate(start);
-                    FieldRef {
-                        changed: (s, e) != (s0, e0),
-                        ..FieldRef::input(i, s, e, i, 0)
-                    }
-                }
-            };
-            buf.in_place &= r.end - r.start == (e0 - s0) as u32;
-            buf.refs.push(r);
-            if checked.is_err() {
-                self.settle(buf, buf.refs.len() - 1, row);
-            }
-        }
-        buf.len = row.len();
-        buf.whole = buf.refs.is_empty();
-        if buf.scratch.len() > u32::MAX as usize {
-            return Err(too_long(row));
-        }
-        if !self.errors.is_empty() {
-            return Err(MapError::Row(RowError {
-                line: row.line(),
-                errors: std::mem::take(&mut self.errors),
-            }));
-        }
         Ok(())
     }
 
@@ -1461,9 +1426,75 @@ impl Mapper {
     }
 }
 
+/// A ruled field of a row mapped in place ([`patch`]): its value is
+/// trimmed, or checked by its type, or both.
+#[derive(Debug)]
+struct Patch {
+    field: usize,
+    trim: bool,
+    rule: Option<TypeRule>,
+}
+
+/// Maps a positional row whose columns all stay in place, and whose ruled
+/// fields (`patches`) only have a type to check or a value to trim: the row
+/// itself, with the values that change put in place; lent whole when none
+/// does. False when a value does not fit, for the long way to name it.
+#[inline]
+fn patch(patches: &[Patch], row: &Row, buf: &mut MapBuf) -> bool {
+    let text = row.text();
+    let ends = row.ends();
+    buf.in_place = true;
+    for p in patches {
+        let i = p.field;
+        let (s0, e0) = (if i == 0 { 0 } else { ends[i - 1] }, ends[i]);
+        let (s, e) = if p.trim {
+            trimmed(text, s0, e0)
+        } else {
+            (s0, e0)
+        };
+        let start = buf.scratch.len();
+        let checked = match &p.rule {
+            Some(rule) if s < e => {
+                let value = &text[s..e];
+                match rule.check_plain(value, &mut buf.scratch) {
+                    Some(checked) => checked,
+                    None => match rule.check(value, &mut buf.scratch) {
+                        Ok(checked) => checked,
+                        Err(_) => return false,
+                    },
+                }
+            }
+            _ => Checked::Fine,
+        };
+        let r = match checked {
+            Checked::Fine if (s, e) == (s0, e0) => continue,
+            Checked::Fine => {
+                buf.scratch.truncate(start);
+                FieldRef {
+                    changed: true,
+                    ..FieldRef::input(i, s, e, i, 0)
+                }
+            }
+            Checked::Normalized => FieldRef::changed(i, start, buf.scratch.len(), i),
+        };
+        buf.in_place &= r.end - r.start == (e0 - s0) as u32;
+        buf.refs.push(r);
+    }
+    buf.len = row.len();
+    buf.whole = buf.refs.is_empty();
+    // Values rewritten into more than 4 GiB: the long way refuses the row.
+    buf.scratch.len() <= u32::MAX as usize
+}
+
 /// Where `text[s..e]` lies once trimmed of whitespace at both ends.
+#[inline]
 fn trimmed(text: &str, s: usize, e: usize) -> (usize, usize) {
     let v = &text[s..e];
+    // The usual value starts and ends with a visible ASCII character.
+    let visible = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    if visible(v.as_bytes().first()) && visible(v.as_bytes().last()) {
+        return (s, e);
+    }
     let t = v.trim_start();
     let start = s + v.len() - t.len();
     (start, start + t.trim_end().len())

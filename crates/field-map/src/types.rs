@@ -327,18 +327,40 @@ impl TypeRule {
 
     #[inline]
     fn date(&self, value: &str, out: &mut String) -> Result<Checked, String> {
-        if let Some((y, m, d)) = self.layout.as_ref().and_then(|l| l.parse(value)) {
-            if y >= 1 && d <= days_in_month(y, m) {
-                let start = out.len();
-                push_ymd(out, y as u16, m as u8, d as u8);
-                if out[start..] == *value {
-                    out.truncate(start);
-                    return Ok(Checked::Fine);
-                }
-                return Ok(Checked::Normalized);
-            }
+        match self.plain_date(value, out) {
+            Some(checked) => Ok(checked),
+            None => self.any_date(value, out),
         }
-        self.any_date(value, out)
+    }
+
+    /// The fast path for a date by a plain layout; `None` leaves the value
+    /// to [`TypeRule::any_date`].
+    #[inline]
+    fn plain_date(&self, value: &str, out: &mut String) -> Option<Checked> {
+        let (y, m, d) = self.layout.as_ref()?.parse(value)?;
+        if y < 1 || d > days_in_month(y, m) {
+            return None;
+        }
+        let start = out.len();
+        push_ymd(out, y as u16, m as u8, d as u8);
+        if out[start..] == *value {
+            out.truncate(start);
+            return Some(Checked::Fine);
+        }
+        Some(Checked::Normalized)
+    }
+
+    /// [`TypeRule::check`]'s fast paths alone, without a message: `None`
+    /// when the value is not one they decide (it may still fit; `check`
+    /// says).
+    #[inline]
+    pub fn check_plain(&self, value: &str, out: &mut String) -> Option<Checked> {
+        match self.ty {
+            FieldType::Integer => self.plain_number(value, false, out),
+            FieldType::Float => self.plain_number(value, true, out),
+            FieldType::Date | FieldType::EmptyDate => self.plain_date(value, out),
+            _ => None,
+        }
     }
 
     /// Any date: by a simple format, by jiff's strptime, or `YYYY-MM-DD`.
