@@ -562,7 +562,7 @@ impl Batcher {
         let mut carried = std::mem::take(&mut self.spare);
         self.arena.move_tail(carry_from, &mut carried);
         if carry_from < idx {
-            self.rerender();
+            self.drop_rendered(carry_from);
         }
         self.close(false, sink)?;
         // Place the carried rows again, in order, in the new batch; they are
@@ -695,6 +695,32 @@ impl Batcher {
             self.row_offsets.pop();
         }
         false
+    }
+
+    /// Takes the rendered rows from `from` on off the payload, once the
+    /// arena has given them up. Rows are rendered with every column of the
+    /// batch, so when the rows left have them all (columns are kept in the
+    /// order first met, so the same number is the same list), the rows
+    /// before are already as they would be rendered again; otherwise all
+    /// are rendered again.
+    fn drop_rendered(&mut self, from: usize) {
+        let mut left = 0;
+        for f in 0..self.arena.ends.len() {
+            let c = self.arena.cols[f];
+            if self.lookup[c] == 0 {
+                self.lookup[c] = 1;
+                left += 1;
+            }
+        }
+        for f in 0..self.arena.ends.len() {
+            self.lookup[self.arena.cols[f]] = 0;
+        }
+        if left == self.cols.len() && from > 0 {
+            self.payload.truncate(self.row_offsets[from]);
+            self.row_offsets.truncate(from);
+        } else {
+            self.rerender();
+        }
     }
 
     /// Recomputes the columns from the arena's rows and renders them all.

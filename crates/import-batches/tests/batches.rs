@@ -422,6 +422,53 @@ fn a_profile_stays_in_one_body() {
     }
 }
 
+/// When a profile's rows move on to the next body, the body they leave is
+/// byte for byte the body its other rows make alone: with the columns it
+/// had, and without a column only the moved rows have.
+#[test]
+fn the_body_a_profile_leaves_is_the_body_of_the_rows_that_stay() {
+    let city = "Utrecht, and a longer value than the moved rows have";
+    for phone in [None, Some("0612345678")] {
+        let mut second = pairs(&[("Email", "b@x.nl"), ("City", "Gouda")]);
+        if let Some(p) = phone {
+            second.push(("Phone".into(), p.into()));
+        }
+        let rows = vec![
+            pairs(&[("Email", "a@x.nl"), ("City", city)]),
+            second,
+            pairs(&[("Email", "b@x.nl"), ("City", "Ede")]),
+        ];
+        for format in FORMATS {
+            // The least room for the first two rows in one body: not the third.
+            let two = run(keyed(format), Limits::default(), None, &rows[..2]).unwrap();
+            let len = two.batches[0].body.len();
+            let limits = (len..len + 64)
+                .map(|n| bounds(n, None))
+                .find(|&l| {
+                    run(keyed(format), l, None, &rows[..2])
+                        .unwrap()
+                        .batches
+                        .len()
+                        == 1
+                })
+                .unwrap();
+            let r = run(keyed(format), limits, None, &rows).unwrap();
+            assert_eq!(r.batches.len(), 2, "{format:?} {phone:?}");
+            assert_eq!(
+                r.batches[0].rows, 1,
+                "{format:?} {phone:?}: b's rows moved on together"
+            );
+            let alone = run(keyed(format), limits, None, &rows[..1]).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&r.batches[0].body),
+                String::from_utf8_lossy(&alone.batches[0].body),
+                "{format:?} {phone:?}"
+            );
+            assert_eq!(all_rows(&r, format, &rows), rows, "{format:?} {phone:?}");
+        }
+    }
+}
+
 #[test]
 fn a_profile_too_large_for_one_body_is_split_with_a_warning() {
     let rows = orders(&[("a@x.nl", 1), ("big@x.nl", 9), ("c@x.nl", 1)]);
