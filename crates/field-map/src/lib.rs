@@ -51,6 +51,11 @@
 //! or date, a replacement, a filled-down value, a constant) is written, into
 //! one scratch buffer reused from row to row. When nothing at all changes
 //! the reader's row itself is lent on, for consumers to copy in one piece.
+//! When every column stays where it is (renamed, typed or trimmed only),
+//! the mapped row is the reader's row with its changed values put in:
+//! [`RowView::append_to`](profile_rows::RowView::append_to) copies it in
+//! as many pieces as values changed, or in one piece, written over, when
+//! each new value is as long as the old (`05-06-2026` to `2026-06-05`).
 //!
 //! # Values by type
 //!
