@@ -207,8 +207,7 @@ impl<'m> MapperBuilder<'m> {
             count: self.stats,
             lend_skip: 0,
             identity: true,
-            ruled_bare: true,
-            patches: Vec::new(),
+            patches: None,
             out: Columns::new(),
             fields: Vec::new(),
             constants: Vec::new(),
@@ -451,11 +450,10 @@ pub struct Mapper {
     lend_skip: u32,
     /// Every input column so far is kept as the output column of its own id.
     identity: bool,
-    /// Every ruled field is bare: with `identity`, a row can be mapped as
-    /// the row itself with a few values put in place ([`MapBuf::patched`]).
-    ruled_bare: bool,
-    /// Then, per ruled field, what to do with its value.
-    patches: Vec<Patch>,
+    /// With `identity` and every ruled field bare, rows are mapped as the
+    /// row itself with a few values put in place ([`MapBuf::patched`]):
+    /// per ruled field, what to do with its value. `None` otherwise.
+    patches: Option<Vec<Patch>>,
     out: Columns,
     /// Per output column id.
     fields: Vec<Field>,
@@ -802,19 +800,18 @@ impl Mapper {
             self.targets.push(target);
         }
         self.plan = plan(&self.targets);
-        self.ruled_bare = self.ruled.iter().all(|&id| match self.targets[id] {
-            Target::Ruled(out) => self.fields[out].bare,
-            _ => true,
+        // Under `identity`, a ruled input field is the output field of its id.
+        let fields = &self.fields;
+        self.patches = (self.identity && self.ruled.iter().all(|&id| fields[id].bare)).then(|| {
+            self.ruled
+                .iter()
+                .map(|&field| Patch {
+                    field,
+                    trim: fields[field].spec.trim,
+                    rule: fields[field].spec.rule.clone(),
+                })
+                .collect()
         });
-        self.patches.clear();
-        if self.identity && self.ruled_bare {
-            let fields = &self.fields;
-            self.patches.extend(self.ruled.iter().map(|&field| Patch {
-                field,
-                trim: fields[field].spec.trim,
-                rule: fields[field].spec.rule.clone(),
-            }));
-        }
         if !unknown.is_empty() {
             return Err(self.unknown_error(unknown));
         }
@@ -1030,16 +1027,16 @@ impl Mapper {
             && self.identity
             && self.constants.is_empty()
             && self.fill.is_empty();
-        buf.patched = lend && self.ruled_bare && !self.count && row.len() == self.targets.len();
-        if buf.patched {
-            if patch(&self.patches, row, buf) {
+        let in_place = lend && !self.count && row.len() == self.targets.len();
+        if let Some(patches) = self.patches.as_deref().filter(|_| in_place) {
+            if patch(patches, row, buf) {
                 return Ok(());
             }
             // A value does not fit: the long way below names it.
-            buf.patched = false;
             buf.scratch.clear();
             buf.refs.clear();
         }
+        buf.patched = false;
         // Rows of one export tend to be alike: after a row that could not
         // be lent, the next ones are built without trying first.
         let try_lend = lend && self.lend_skip == 0;
@@ -1443,6 +1440,7 @@ struct Patch {
 fn patch(patches: &[Patch], row: &Row, buf: &mut MapBuf) -> bool {
     let text = row.text();
     let ends = row.ends();
+    buf.patched = true;
     buf.in_place = true;
     for p in patches {
         let i = p.field;
