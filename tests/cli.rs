@@ -47,6 +47,31 @@ fn batch(input: &str, out: &str, extra: &[&str]) -> Output {
     run(&args)
 }
 
+/// `batch INPUT` once per thread count, with `extra` and `--threads N`,
+/// into `dir/outN`; every run must succeed. Gives the batch folders.
+fn batch_per_threads(
+    input: &str,
+    dir: &std::path::Path,
+    extra: &[&str],
+    threads: &[&str],
+) -> Vec<std::path::PathBuf> {
+    let mut folders = Vec::new();
+    for threads in threads {
+        let out = dir.join(format!("out{threads}"));
+        let mut args = extra.to_vec();
+        args.extend(["--threads", threads]);
+        let o = batch(input, out.to_str().unwrap(), &args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "--threads {threads}: {}",
+            stderr(&o)
+        );
+        folders.push(out);
+    }
+    folders
+}
+
 fn ndjson(text: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -1017,24 +1042,16 @@ fn batch_output_is_the_same_with_one_thread_and_with_several() {
         ));
     }
     std::fs::write(&input, text).unwrap();
+    let args = [
+        "--max-bytes",
+        "20KB",
+        "--key-fields",
+        "Email",
+        "--action",
+        "update",
+    ];
     let mut outputs = Vec::new();
-    for threads in ["1", "2", "4"] {
-        let out = dir.join(format!("out{threads}"));
-        let o = batch(
-            input.to_str().unwrap(),
-            out.to_str().unwrap(),
-            &[
-                "--max-bytes",
-                "20KB",
-                "--key-fields",
-                "Email",
-                "--action",
-                "update",
-                "--threads",
-                threads,
-            ],
-        );
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for out in batch_per_threads(input.to_str().unwrap(), &dir, &args, &["1", "2", "4"]) {
         let files = folder_files(&out);
         assert!(files.len() > 20);
         outputs.push(files);
@@ -1899,21 +1916,8 @@ fn shopify_api_dumps_read_with_records() {
 
     let order = real_export("shopify-admin-api-order-line-items.json");
     let dir = temp_dir("records");
-    for threads in ["1", "3"] {
-        let out = dir.join(format!("out{threads}"));
-        let o = batch(
-            &order,
-            out.to_str().unwrap(),
-            &[
-                "--records",
-                "/order/line_items",
-                "--action",
-                "add",
-                "--threads",
-                threads,
-            ],
-        );
-        assert!(o.status.success(), "{}", stderr(&o));
+    let args = ["--records", "/order/line_items", "--action", "add"];
+    for out in batch_per_threads(&order, &dir, &args, &["1", "3"]) {
         let (_, rows) = batch_rows(&out);
         assert_eq!(rows.len(), 3);
         assert!(rows.iter().all(|r| r["title"] == "IPod Nano - 8gb"));
@@ -2565,21 +2569,16 @@ fn reader_rejects_before_mapped_rows_are_the_same_with_threads() {
     let dir = temp_dir("ragged-mapped");
     let map = dir.join("map.toml");
     std::fs::write(&map, "[columns]\n\"Email\" = \"email\"\n").unwrap();
+    let args = ["--map", map.to_str().unwrap()];
+    let folders = batch_per_threads(&testdata("ragged.csv"), &dir, &args, &["1", "2"]);
     let mut outputs = Vec::new();
-    for threads in ["1", "2"] {
-        let out = dir.join(threads);
-        let o = batch(
-            &testdata("ragged.csv"),
-            out.to_str().unwrap(),
-            &["--map", map.to_str().unwrap(), "--threads", threads],
-        );
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for out in &folders {
         let rejects = std::fs::read_to_string(out.join("rejects.csv")).unwrap();
-        outputs.push((bodies(&out), rejects));
+        outputs.push((bodies(out), rejects));
     }
     assert_eq!(outputs[0], outputs[1]);
     assert_eq!(outputs[0].1.lines().count(), 3, "{}", outputs[0].1);
-    let (_, rows) = batch_rows(&dir.join("2"));
+    let (_, rows) = batch_rows(&folders[1]);
     assert_eq!(rows.len(), 2);
     assert_eq!(field(&rows[1], "email"), "di@example.com");
 }
@@ -2664,14 +2663,7 @@ fn reader_and_mapping_rejects_keep_input_order_across_chunks_and_threads() {
     .unwrap();
     let map = map.to_str().unwrap();
     let mut outputs = Vec::new();
-    for threads in ["1", "3"] {
-        let out = dir.join(format!("out{threads}"));
-        let o = batch(
-            input.to_str().unwrap(),
-            out.to_str().unwrap(),
-            &["--map", map, "--threads", threads],
-        );
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for out in batch_per_threads(input.to_str().unwrap(), &dir, &["--map", map], &["1", "3"]) {
         let rejects: Vec<(String, String)> = csv::Reader::from_path(out.join("rejects.csv"))
             .unwrap()
             .records()
@@ -2709,24 +2701,16 @@ fn location_bodies_and_data_files_are_the_same_with_and_without_the_writer_threa
         text.push_str(&format!("u{i}@example.com,Name {}\n", "x".repeat(i % 97)));
     }
     std::fs::write(&input, &text).unwrap();
-    let mut folders = Vec::new();
-    for threads in ["1", "3"] {
-        let out = dir.join(format!("out{threads}"));
-        let o = batch(
-            input.to_str().unwrap(),
-            out.to_str().unwrap(),
-            &[
-                "--location-base",
-                "https://files.example.com/x",
-                "--max-bytes",
-                "16KiB",
-                "--threads",
-                threads,
-            ],
-        );
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        folders.push(folder_files(&out));
-    }
+    let args = [
+        "--location-base",
+        "https://files.example.com/x",
+        "--max-bytes",
+        "16KiB",
+    ];
+    let folders: Vec<_> = batch_per_threads(input.to_str().unwrap(), &dir, &args, &["1", "3"])
+        .iter()
+        .map(|out| folder_files(out))
+        .collect();
     assert_eq!(folders[0], folders[1]);
     let files = &folders[0];
     let manifest = &files.iter().find(|(n, _)| n == "manifest.json").unwrap().1;
