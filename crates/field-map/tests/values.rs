@@ -437,6 +437,13 @@ fn mapping_mistakes_name_file_line_and_key() {
     }
 }
 
+/// A mapper built from mapping text `toml` for an input of these columns.
+fn mapper_for(toml: &str, names: &[&str]) -> (field_map::Mapper, Columns) {
+    let m = Mapping::parse(toml, "map.toml").unwrap();
+    let cols = columns(names);
+    (MapperBuilder::new(&m).build(&cols).unwrap(), cols)
+}
+
 fn columns(names: &[&str]) -> Columns {
     let mut c = Columns::new();
     for n in names {
@@ -532,9 +539,7 @@ fn row(values: &[&str]) -> Row {
 
 #[test]
 fn rename_only_lends_the_row_itself() {
-    let m = Mapping::parse("[columns]\n\"a\" = \"A\"\n\"b\" = \"B\"\n", "map.toml").unwrap();
-    let cols = columns(&["a", "b"]);
-    let mut mapper = MapperBuilder::new(&m).build(&cols).unwrap();
+    let (mut mapper, cols) = mapper_for("[columns]\n\"a\" = \"A\"\n\"b\" = \"B\"\n", &["a", "b"]);
     let r = row(&["1", "2"]);
     let mapped = mapper.map(&r, &cols).unwrap();
     assert!(std::ptr::eq(mapped.as_row().unwrap(), &r));
@@ -543,13 +548,7 @@ fn rename_only_lends_the_row_itself() {
 
 #[test]
 fn drops_constants_and_collections() {
-    let m = Mapping::parse(
-        "[columns]\n\"pw\" = false\n[collections]\n\"line_items\" = \"Orders\"\n[constants]\n\"Source\" = \"shop\"\n",
-        "map.toml",
-    )
-    .unwrap();
-    let cols = columns(&["Email", "pw", "line_items.sku"]);
-    let mut mapper = MapperBuilder::new(&m).build(&cols).unwrap();
+    let (mut mapper, cols) = mapper_for("[columns]\n\"pw\" = false\n[collections]\n\"line_items\" = \"Orders\"\n[constants]\n\"Source\" = \"shop\"\n", &["Email", "pw", "line_items.sku"]);
     let r = row(&["ann@x.nl", "secret", "A-1"]);
     let mapped = mapper.map(&r, &cols).unwrap();
     assert!(mapped.as_row().is_none());
@@ -566,13 +565,10 @@ fn drops_constants_and_collections() {
 
 #[test]
 fn unmapped_drop_keeps_only_named_columns() {
-    let m = Mapping::parse(
+    let (mut mapper, cols) = mapper_for(
         "[columns]\n\"a\" = \"A\"\n[options]\nunmapped = \"drop\"\n",
-        "map.toml",
-    )
-    .unwrap();
-    let cols = columns(&["a", "b"]);
-    let mut mapper = MapperBuilder::new(&m).build(&cols).unwrap();
+        &["a", "b"],
+    );
     let r = row(&["1", "2"]);
     assert_eq!(
         pairs(&mapper.map(&r, &cols).unwrap()),
@@ -599,13 +595,10 @@ fn keys_are_trimmed_by_default() {
 
 #[test]
 fn json_columns_are_learned_as_they_appear() {
-    let m = Mapping::parse(
+    let (mut mapper, mut cols) = mapper_for(
         "[columns]\n\"late\" = { field = \"Late\", type = \"integer\" }\n",
-        "map.toml",
-    )
-    .unwrap();
-    let mut cols = columns(&["Email"]);
-    let mut mapper = MapperBuilder::new(&m).build(&cols).unwrap();
+        &["Email"],
+    );
     assert!(mapper.check_complete().is_err());
     let late = cols.intern("late");
     let mut r = Row::new();
@@ -623,13 +616,10 @@ fn json_columns_are_learned_as_they_appear() {
 
 #[test]
 fn every_bad_value_of_a_row_is_named() {
-    let m = Mapping::parse(
+    let (mut mapper, cols) = mapper_for(
         "[columns]\n\"n\" = { type = \"integer\" }\n\"d\" = { type = \"date\" }\n",
-        "map.toml",
-    )
-    .unwrap();
-    let cols = columns(&["n", "d"]);
-    let mut mapper = MapperBuilder::new(&m).build(&cols).unwrap();
+        &["n", "d"],
+    );
     let err = mapper.map(&row(&["x", "y"]), &cols).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -644,13 +634,10 @@ fn every_bad_value_of_a_row_is_named() {
 
 #[test]
 fn fill_down_by_customer() {
-    let m = Mapping::parse(
+    let (mut mapper, cols) = mapper_for(
         "[options]\nfill-down = [\"email\", \"name\"]\nfill-down-by = \"id\"\n",
-        "map.toml",
-    )
-    .unwrap();
-    let cols = columns(&["id", "email", "name"]);
-    let mut mapper = MapperBuilder::new(&m).build(&cols).unwrap();
+        &["id", "email", "name"],
+    );
     mapper.check_complete().unwrap();
     let rows = [
         ["1", "ann@x.nl", "Ann"],
@@ -682,9 +669,7 @@ fn fill_down_by_customer() {
 
 #[test]
 fn fill_down_without_by_fills_from_any_row_above() {
-    let m = Mapping::parse("[options]\nfill-down = [\"email\"]\n", "map.toml").unwrap();
-    let cols = columns(&["email", "sku"]);
-    let mut mapper = MapperBuilder::new(&m).build(&cols).unwrap();
+    let (mut mapper, cols) = mapper_for("[options]\nfill-down = [\"email\"]\n", &["email", "sku"]);
     let mut out = Vec::new();
     for r in [["a@x.nl", "1"], ["", "2"], ["b@x.nl", "3"], ["", "4"]] {
         let r = row(&r);
@@ -695,13 +680,10 @@ fn fill_down_without_by_fills_from_any_row_above() {
 
 #[test]
 fn check_counts_fine_normalized_rejected_and_empty() {
-    let m = Mapping::parse(
+    let (mut mapper, cols) = mapper_for(
         "[columns]\n\"n\" = { field = \"N\", type = \"integer\" }\n",
-        "map.toml",
-    )
-    .unwrap();
-    let cols = columns(&["n"]);
-    let mut mapper = MapperBuilder::new(&m).build(&cols).unwrap();
+        &["n"],
+    );
     for v in ["1", "+2", "x", "", "3"] {
         let _ = mapper.map(&row(&[v]), &cols);
     }
@@ -794,13 +776,10 @@ fn json_rows_with_fill_down_count_each_value_once() {
 #[test]
 fn a_row_longer_than_a_mapped_row_can_be_is_a_reject() {
     // Field offsets are 32-bit: a row past the limit is refused, never cut.
-    let m = Mapping::parse(
+    let (mut mapper, cols) = mapper_for(
         "[columns]\n\"a\" = \"A\"\n\"b\" = { field = \"B\", type = \"integer\" }\n",
-        "map.toml",
-    )
-    .unwrap();
-    let cols = columns(&["a", "b"]);
-    let mut mapper = MapperBuilder::new(&m).build(&cols).unwrap();
+        &["a", "b"],
+    );
     let mut long = row(&[&"x".repeat(field_map::MAX_ROW_BYTES), "1"]);
     long.set_line(9);
     match mapper.map(&long, &cols) {
