@@ -20,8 +20,14 @@ use std::thread;
 use field_map::{MapBuf, MapError, Mapper, MappingError};
 use profile_rows::{Columns, Row, RowReader, RowView};
 
-/// Rows a chunk holds at most.
-const CHUNK_ROWS: usize = 1024;
+/// Rows a chunk holds at most, and the bytes of row text after which it is
+/// full. Chunks of half a MiB keep the hand-offs between stages rare: with
+/// 1,024 rows a chunk (240 KB of the generated 100 MB export), `batch` of
+/// it mapped switched context 3,165 times against 880, and kept 1.49 CPUs
+/// busy against 1.77 (BENCHMARKS.md, 2026-12-04). The byte bound keeps a
+/// chunk of wide rows from growing large.
+const CHUNK_ROWS: usize = 4096;
+const CHUNK_BYTES: usize = 512 * 1024;
 
 /// One row for the caller.
 pub enum Item<'a> {
@@ -247,13 +253,14 @@ fn read_chunks(
         chunk.rejects.clear();
         chunk.new_columns.clear();
         let mut done = false;
-        while chunk.len < CHUNK_ROWS {
+        let mut bytes = 0;
+        while chunk.len < CHUNK_ROWS && bytes < CHUNK_BYTES {
             let i = chunk.len;
             if chunk.rows.len() == i {
                 chunk.rows.push(Row::new());
             }
             match rdr.read_row(&mut chunk.rows[i]) {
-                Ok(true) => {}
+                Ok(true) => bytes += chunk.rows[i].text().len(),
                 Ok(false) => {
                     done = true;
                     break;

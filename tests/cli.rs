@@ -2632,14 +2632,15 @@ fn an_ole2_file_whose_sector_chain_loops_is_refused_before_calamine() {
 
 #[test]
 fn reader_and_mapping_rejects_keep_input_order_across_chunks_and_threads() {
-    // Over 3,000 lines, so rows cross many read-ahead chunks: every 7th line
+    // 20,000 lines, so rows cross several read-ahead chunks (4,096 rows at
+    // most each): every 7th line
     // is not an object (the reader's reject), every 11th has a date that is
     // not one (the mapping's; line 77 is the reader's).
     let dir = temp_dir("reject-order");
     let input = dir.join("orders.ndjson");
     let mut text = String::new();
     let mut want = Vec::new();
-    for line in 1..=3100u32 {
+    for line in 1..=20_000u32 {
         if line % 7 == 0 {
             text.push_str("\"just a string\"\n");
             want.push((line.to_string(), "not an object".to_string()));
