@@ -113,8 +113,24 @@ fn escape(out: &mut Vec<u8>, s: &[u8], twice: bool) {
 }
 
 /// True when no byte of `s` needs escaping in a JSON string: then the
-/// text goes into a body as it is, at any level. Checked 8 bytes at a time.
+/// text goes into a body as it is, at any level.
+///
+/// Checked 32 bytes at a time, in a loop the compiler turns into vector
+/// compares (SSE2 on any x86-64); the last 32 bytes overlap the block
+/// before. Text shorter than that is checked 8 bytes at a time.
 pub(crate) fn is_clean(s: &[u8]) -> bool {
+    /// No byte of `block` needs escaping.
+    #[inline]
+    fn block_clean(block: &[u8]) -> bool {
+        let mut bad = false;
+        for &b in &block[..32] {
+            bad |= (b < 0x20) | (b == b'"') | (b == b'\\');
+        }
+        !bad
+    }
+    if s.len() >= 32 {
+        return s.chunks_exact(32).all(block_clean) && block_clean(&s[s.len() - 32..]);
+    }
     let words = s.chunks_exact(8);
     let tail = words.remainder();
     words
@@ -245,10 +261,21 @@ mod tests {
 
     #[test]
     fn clean_check_agrees_with_the_table_at_every_length_and_place() {
-        for len in 0..20 {
+        // Past 64 bytes: whole 32-byte blocks, the overlapping last one,
+        // and the word-at-a-time path for short text.
+        for len in 0..100 {
             assert!(is_clean(&vec![b'a'; len][..]));
             for at in 0..len {
                 for b in [b'"', b'\\', 0, 0x1f, b' ', 0x7f, 0xc3] {
+                    let mut s = vec![b'a'; len];
+                    s[at] = b;
+                    assert_eq!(is_clean(&s), !NEEDS_ESCAPE[b as usize], "{s:?}");
+                }
+            }
+        }
+        for len in [1, 8, 31, 32, 33, 64, 65, 97] {
+            for at in [0, len / 2, len - 1] {
+                for b in 0..=255u8 {
                     let mut s = vec![b'a'; len];
                     s[at] = b;
                     assert_eq!(is_clean(&s), !NEEDS_ESCAPE[b as usize], "{s:?}");
