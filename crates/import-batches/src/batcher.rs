@@ -670,8 +670,13 @@ impl Batcher {
     /// otherwise leaves payload and columns as they were.
     fn try_render(&mut self, idx: usize) -> bool {
         let before_cols = self.cols.len();
-        for f in self.arena.fields(idx) {
-            self.add_col(self.arena.cols[f]);
+        // A row with the batch's columns in its order (every CSV row after
+        // the first) adds none.
+        let fields = self.arena.fields(idx);
+        if self.arena.cols[fields.clone()] != self.cols[..] {
+            for f in fields {
+                self.add_col(self.arena.cols[f]);
+            }
         }
         // New columns change every earlier object (and a CSV header): render again.
         let grew = self.cols.len() > before_cols;
