@@ -914,18 +914,41 @@ impl Batcher {
                 let row_text = self.arena.row_text(r);
                 let plain = escape::is_clean(row_text) && memchr::memchr(d, row_text).is_none();
                 let blank = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
-                for (p, &c) in self.cols.iter().enumerate() {
-                    if p > 0 {
-                        level.raw(out, &[d]);
+                let value = |p: usize, c: usize| field(p, c).map_or((0, 0), |f| self.arena.span(f));
+                let text = &self.arena.text;
+                let bare = |(from, to): (usize, usize)| {
+                    from == to || !(blank(text.get(from)) || blank(text.get(to - 1)))
+                };
+                if plain
+                    && self
+                        .cols
+                        .iter()
+                        .enumerate()
+                        .all(|(p, &c)| bare(value(p, c)))
+                {
+                    // Nothing to quote: the values with the delimiter and
+                    // the line end (as this level writes them) in between,
+                    // short copies into room made for the whole line.
+                    let (sep, sep_len) = level.raw_byte(d);
+                    let (eol, eol_len) = level.raw_byte(b'\n');
+                    let mut at = out.len();
+                    let most = row_text.len() + self.cols.len() * sep_len + eol_len;
+                    out.resize(at + most + short_copy::BLOCK, 0);
+                    // The separators are copied whole (6 bytes, a fixed
+                    // move), into room the next piece writes over.
+                    for (p, &c) in self.cols.iter().enumerate() {
+                        if p > 0 {
+                            out[at..at + sep.len()].copy_from_slice(&sep);
+                            at += sep_len;
+                        }
+                        let (from, to) = value(p, c);
+                        at = short_copy::put(out, at, text, from, to - from);
                     }
-                    let v = field(p, c).map_or(&[][..], |f| self.arena.value(f));
-                    if plain && !blank(v.first()) && !blank(v.last()) {
-                        out.extend_from_slice(v);
-                    } else {
-                        level.csv_field(out, v, d);
-                    }
+                    out[at..at + eol.len()].copy_from_slice(&eol);
+                    out.truncate(at + eol_len);
+                } else {
+                    self.render_csv_fields(r, direct);
                 }
-                level.raw(out, b"\n");
             }
         }
         if !direct {
@@ -933,6 +956,35 @@ impl Batcher {
                 self.lookup[self.arena.cols[f]] = 0;
             }
         }
+    }
+
+    /// [`render_row`](Batcher::render_row) of a CSV line with a value to
+    /// quote or escape: field by field.
+    fn render_csv_fields(&mut self, r: usize, direct: bool) {
+        let fields = self.arena.fields(r);
+        let lookup = &self.lookup;
+        let field = |p: usize, c: usize| match direct {
+            true => Some(fields.start + p),
+            false => lookup[c].checked_sub(1),
+        };
+        let out = &mut self.payload;
+        let level = self.level;
+        let d = self.params.csv_delimiter;
+        let row_text = self.arena.row_text(r);
+        let plain = escape::is_clean(row_text) && memchr::memchr(d, row_text).is_none();
+        let blank = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
+        for (p, &c) in self.cols.iter().enumerate() {
+            if p > 0 {
+                level.raw(out, &[d]);
+            }
+            let v = field(p, c).map_or(&[][..], |f| self.arena.value(f));
+            if plain && !blank(v.first()) && !blank(v.last()) {
+                out.extend_from_slice(v);
+            } else {
+                level.csv_field(out, v, d);
+            }
+        }
+        level.raw(out, b"\n");
     }
 
     /// Finishes the open batch, hands it to the sink and empties it.

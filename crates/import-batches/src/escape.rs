@@ -154,6 +154,15 @@ impl Level {
         escape(out, s, self == Level::InString);
     }
 
+    /// One byte of literal inner text as this level writes it, and its
+    /// length: `[raw](Level::raw)` of `[b]`, ready to copy.
+    pub(crate) fn raw_byte(self, b: u8) -> ([u8; 6], usize) {
+        match self {
+            Level::InString if NEEDS_ESCAPE[b as usize] => escape_byte(b),
+            _ => ([b, 0, 0, 0, 0, 0], 1),
+        }
+    }
+
     /// Appends literal inner text (`{`, `,`, a CSV line's bytes) at this level.
     pub(crate) fn raw(self, out: &mut Vec<u8>, text: &[u8]) {
         match self {

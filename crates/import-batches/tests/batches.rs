@@ -269,6 +269,41 @@ fn body_text_is_exact() {
     );
 }
 
+#[test]
+fn csv_lines_are_exact_for_each_delimiter_in_a_body_and_in_a_data_file() {
+    // Plain lines, a value with a blank at its start, a value with `;` in
+    // it, a missing value (the second row has no Name): quoted only where
+    // needed, and a tab written as `\t` inside the body's JSON string.
+    let rows = vec![
+        pairs(&[("Email", "a@example.com"), ("Name", "Anne")]),
+        pairs(&[("Email", "b@example.com")]),
+        pairs(&[("Email", "c@example.com"), ("Name", " Bob")]),
+        pairs(&[("Email", "d@example.com"), ("Name", "x;y")]),
+    ];
+    for d in [',', ';', '\t'] {
+        let third = if d == ';' { "\"x;y\"" } else { "x;y" };
+        let want = format!(
+            "Email{d}Name\na@example.com{d}Anne\nb@example.com{d}\nc@example.com{d}\" Bob\"\nd@example.com{d}{third}\n"
+        );
+        for location in [None, Some("https://example.com/x")] {
+            let mut p = params(SourceFormat::Csv);
+            p.csv_delimiter = d as u8;
+            let r = run(p, Limits::default(), location, &rows).unwrap();
+            let b = &r.batches[0];
+            let body: Value = serde_json::from_slice(&b.body).unwrap();
+            let source = match &b.data {
+                Some((_, data)) => String::from_utf8(data.clone()).unwrap(),
+                None => body["source"].as_str().unwrap().to_string(),
+            };
+            assert_eq!(source, want, "delimiter {d:?}, location {location:?}");
+            if location.is_none() && d == '\t' {
+                let text = String::from_utf8(b.body.clone()).unwrap();
+                assert!(text.contains(r#""source":"Email\tName\na@example.com\tAnne\n"#));
+            }
+        }
+    }
+}
+
 fn many(n: usize) -> Vec<Pairs> {
     (0..n)
         .map(|i| {
