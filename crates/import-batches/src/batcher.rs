@@ -125,6 +125,9 @@ pub struct Summary {
 /// column ids, and per row its first field and input line.
 #[derive(Default)]
 struct Arena {
+    /// The values, one after another, then `short_copy::BLOCK` bytes of
+    /// padding once a row is in: so a value near the end is copied in a
+    /// block as any other.
     text: Vec<u8>,
     ends: Vec<usize>,
     cols: Vec<usize>,
@@ -132,21 +135,53 @@ struct Arena {
 }
 
 impl Arena {
+    /// Where the values end: the padding starts there.
+    fn end(&self) -> usize {
+        self.ends.last().copied().unwrap_or(0)
+    }
+
+    /// Takes the padding off, for text to be added.
+    fn unpad(&mut self) {
+        self.text.truncate(self.end());
+    }
+
+    /// Puts the padding back.
+    fn pad(&mut self) {
+        self.text.extend_from_slice(&[0; short_copy::BLOCK]);
+    }
+
     fn push<R: RowView + ?Sized>(&mut self, view: &R) {
-        let Some(row) = view.as_row() else {
-            self.rows.push((self.ends.len(), view.line()));
-            view.append_to(&mut self.text, &mut self.ends, &mut self.cols);
-            return;
-        };
-        self.rows.push((self.ends.len(), row.line()));
-        let base = self.text.len();
-        self.text.extend_from_slice(row.text().as_bytes());
-        self.ends.extend(row.ends().iter().map(|e| e + base));
-        if row.is_positional() {
-            self.cols.extend(0..row.len());
-        } else {
-            self.cols.extend((0..row.len()).map(|i| row.column(i)));
+        self.unpad();
+        match view.as_row() {
+            None => {
+                self.rows.push((self.ends.len(), view.line()));
+                view.append_to(&mut self.text, &mut self.ends, &mut self.cols);
+            }
+            Some(row) => {
+                self.rows.push((self.ends.len(), row.line()));
+                let base = self.text.len();
+                self.text.extend_from_slice(row.text().as_bytes());
+                self.ends.extend(row.ends().iter().map(|e| e + base));
+                if row.is_positional() {
+                    self.cols.extend(0..row.len());
+                } else {
+                    self.cols.extend((0..row.len()).map(|i| row.column(i)));
+                }
+            }
         }
+        self.pad();
+    }
+
+    /// Adds row `r` of `other`.
+    fn push_from(&mut self, other: &Arena, r: usize) {
+        self.unpad();
+        self.rows.push((self.ends.len(), other.line(r)));
+        for f in other.fields(r) {
+            self.text.extend_from_slice(other.value(f));
+            self.ends.push(self.text.len());
+            self.cols.push(other.cols[f]);
+        }
+        self.pad();
     }
 
     fn len(&self) -> usize {
@@ -201,15 +236,17 @@ impl Arena {
         }
         let f0 = self.rows[from].0;
         let t0 = if f0 == 0 { 0 } else { self.ends[f0 - 1] };
+        other.unpad();
         let (base_f, base_t) = (other.ends.len(), other.text.len());
         for &(f, line) in &self.rows[from..] {
             other.rows.push((f - f0 + base_f, line));
         }
-        other.text.extend_from_slice(&self.text[t0..]);
+        other.text.extend_from_slice(&self.text[t0..self.end()]);
         other
             .ends
             .extend(self.ends[f0..].iter().map(|e| e - t0 + base_t));
         other.cols.extend_from_slice(&self.cols[f0..]);
+        other.pad();
         self.truncate(from);
     }
 
@@ -223,6 +260,7 @@ impl Arena {
         self.ends.truncate(f0);
         self.cols.truncate(f0);
         self.text.truncate(t0);
+        self.pad();
     }
 
     fn clear(&mut self) {
@@ -570,14 +608,7 @@ impl Batcher {
         let warned = self.group_split_warned;
         let mut reason = None;
         for r in 0..carried.len() {
-            self.arena
-                .rows
-                .push((self.arena.ends.len(), carried.line(r)));
-            for f in carried.fields(r) {
-                self.arena.text.extend_from_slice(carried.value(f));
-                self.arena.ends.push(self.arena.text.len());
-                self.arena.cols.push(carried.cols[f]);
-            }
+            self.arena.push_from(&carried, r);
             self.key_scratch.clone_from(&self.group_key);
             reason = self.place_last(sink)?;
             self.group_split_warned |= warned;
