@@ -270,6 +270,33 @@ impl Parser {
                     }
                     None => i = input.len(),
                 },
+                State::StartField if b != quote && !self.d.trim => {
+                    // Unquoted fields, one after another, in a tight loop
+                    // to the record's end or to a field that is quoted.
+                    let mut j = i;
+                    loop {
+                        let Some(k) = find3(delim, b'\n', b'\r', &input[j..]) else {
+                            out.extend_from_slice(&input[j..]);
+                            self.state = State::Unquoted;
+                            i = input.len();
+                            break;
+                        };
+                        out.extend_from_slice(&input[j..j + k]);
+                        ends.push(out.len());
+                        let t = input[j + k];
+                        j += k + 1;
+                        if t != delim {
+                            self.line += 1;
+                            self.after_cr = t == b'\r';
+                            self.state = State::StartRecord;
+                            return (j, Step::Record);
+                        }
+                        if input.get(j).is_none_or(|&c| c == quote) {
+                            i = j;
+                            break;
+                        }
+                    }
+                }
                 State::StartField => {
                     if b == quote {
                         self.state = State::Quoted;
@@ -429,6 +456,49 @@ mod tests {
             recs.push(take(&mut out, &mut ends));
         }
         recs
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Records written the way a spreadsheet writes them (a field
+        /// quoted when it holds a delimiter, quote or line break, and at
+        /// random otherwise) come back as they were, however the text is
+        /// cut into chunks, with `\n`, `\r\n` or `\r` between records.
+        #[test]
+        fn written_records_parse_back_in_any_chunks(
+            written in proptest::collection::vec(
+                proptest::collection::vec(("[a;,\"\n\r é]{0,6}", proptest::bool::ANY), 2..5),
+                1..12,
+            ),
+            semicolon in proptest::bool::ANY,
+            eol in proptest::sample::select(vec!["\n", "\r\n", "\r"]),
+            chunk in 1usize..40,
+        ) {
+            let d = if semicolon { semi() } else { Dialect::default() };
+            let delim = d.delimiter as char;
+            let mut text = String::new();
+            for record in &written {
+                let fields: Vec<String> = record
+                    .iter()
+                    .map(|(v, quoted)| {
+                        let needs = v.contains([delim, '"', '\n', '\r']);
+                        if needs || *quoted {
+                            format!("\"{}\"", v.replace('"', "\"\""))
+                        } else {
+                            v.clone()
+                        }
+                    })
+                    .collect();
+                text.push_str(&fields.join(&delim.to_string()));
+                text.push_str(eol);
+            }
+            let want: Vec<Vec<String>> = written
+                .iter()
+                .map(|r| r.iter().map(|(v, _)| v.clone()).collect())
+                .collect();
+            proptest::prop_assert_eq!(records(d, &text, chunk), want);
+        }
     }
 
     macro_rules! parses_to {
