@@ -38,7 +38,7 @@ fn equal_bytes(x: u64, v: u8) -> u64 {
 /// The first `a`, `b` or `c` in `s`, as `memchr3` finds it. A field is
 /// mostly a few bytes, and `memchr3` sets up its vectors on every call: the
 /// first 32 bytes are looked at 8 at a time before it is called.
-#[inline]
+#[inline(always)]
 fn find3(a: u8, b: u8, c: u8, s: &[u8]) -> Option<usize> {
     let mut i = 0;
     while i < 32 {
