@@ -1004,12 +1004,15 @@ impl Batcher {
         let row_text = self.arena.row_text(r);
         let plain = escape::is_clean(row_text) && memchr::memchr(d, row_text).is_none();
         let blank = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
+        let (sep, sep_len) = level.raw_byte(d);
         for (p, &c) in self.cols.iter().enumerate() {
             if p > 0 {
-                level.raw(out, &[d]);
+                out.extend_from_slice(&sep[..sep_len]);
             }
             let v = field(p, c).map_or(&[][..], |f| self.arena.value(f));
-            if plain && !blank(v.first()) && !blank(v.last()) {
+            // Of a line with something to quote, the other values go as they are.
+            let clean = plain || (escape::is_clean(v) && memchr::memchr(d, v).is_none());
+            if clean && !blank(v.first()) && !blank(v.last()) {
                 out.extend_from_slice(v);
             } else {
                 level.csv_field(out, v, d);
