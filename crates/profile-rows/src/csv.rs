@@ -22,41 +22,9 @@
 //! * A quoted field still open at the end of input is reported, not closed
 //!   silently: the caller rejects that record.
 
-use memchr::{memchr, memchr3, memchr_iter};
+use memchr::{memchr, memchr_iter};
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `x` that equals `v`, and maybe of bytes
-/// above the first such: so the lowest bit set is exact.
-#[inline]
-fn equal_bytes(x: u64, v: u8) -> u64 {
-    let y = x ^ (ONES * u64::from(v));
-    y.wrapping_sub(ONES) & !y & HIGHS
-}
-
-/// The first `a`, `b` or `c` in `s`, as `memchr3` finds it. A field is
-/// mostly a few bytes, and `memchr3` sets up its vectors on every call: the
-/// first 32 bytes are looked at 8 at a time before it is called.
-#[inline(always)]
-fn find3(a: u8, b: u8, c: u8, s: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while i < 32 {
-        let Some(word) = s.get(i..i + 8) else {
-            return s[i..]
-                .iter()
-                .position(|&y| y == a || y == b || y == c)
-                .map(|k| i + k);
-        };
-        let x = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-        let m = equal_bytes(x, a) | equal_bytes(x, b) | equal_bytes(x, c);
-        if m != 0 {
-            return Some(i + (m.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    memchr3(a, b, c, &s[i..]).map(|k| i + k)
-}
+use crate::find::find3;
 
 /// Line breaks in `text`: each `\r`, and each `\n` not right after a `\r`
 /// (`cr` says whether the text before `text` ended with one, and is updated).
@@ -395,34 +363,6 @@ impl Parser {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn find3_finds_what_memchr3_finds() {
-        // Every length across the word-at-a-time part and past it, each
-        // place, and bytes next to the ones looked for (a borrow in the
-        // word trick would show there), ASCII and not.
-        let fill = [b'a', b',' - 1, b',' + 1, b'\n' + 1, 0x00, 0x80, 0xff, 0xac];
-        for len in 0..80 {
-            for &f in &fill {
-                let mut s = vec![f; len];
-                assert_eq!(find3(b',', b'\n', b'\r', &s), None, "{s:?}");
-                for at in 0..len {
-                    for b in [b',', b'\n', b'\r'] {
-                        s[at] = b;
-                        let later = (at + 3).min(len - 1);
-                        s[later] = b'\r';
-                        assert_eq!(
-                            find3(b',', b'\n', b'\r', &s),
-                            memchr3(b',', b'\n', b'\r', &s),
-                            "{s:?}"
-                        );
-                        s[at] = f;
-                        s[later] = f;
-                    }
-                }
-            }
-        }
-    }
 
     /// Parses `input` in chunks of `chunk` bytes into records of strings.
     pub(crate) fn records(d: Dialect, input: &str, chunk: usize) -> Vec<Vec<String>> {

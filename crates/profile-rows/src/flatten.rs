@@ -14,6 +14,7 @@
 //! arrays never share a row; an array of anything else is one field, its
 //! items joined; `null` is an empty field.
 
+use crate::find::string_stop;
 use crate::row::{Columns, Row};
 
 /// Deepest nesting accepted (as serde_json's default recursion limit).
@@ -276,10 +277,7 @@ impl P<'_, '_> {
     fn string(&mut self) -> Result<Span, SyntaxError> {
         self.i += 1;
         let start = self.i;
-        let Some(k) = self.s[self.i..]
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        else {
+        let Some(k) = string_stop(&self.s[self.i..]) else {
             self.i = self.s.len();
             return Err(self.err("unexpected end of input in a string"));
         };
@@ -300,10 +298,7 @@ impl P<'_, '_> {
         let src = self.src;
         self.out.scratch.push_str(&src[start..self.i]);
         loop {
-            let Some(k) = self.s[self.i..]
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            else {
+            let Some(k) = string_stop(&self.s[self.i..]) else {
                 self.i = self.s.len();
                 return Err(self.err("unexpected end of input in a string"));
             };

@@ -17,10 +17,9 @@
 //! objects one after another. Two values on one line are an error. A file
 //! whose first non-blank byte is `[` is one array.
 
-use memchr::memchr2;
-
 use crate::decode::Decoder;
 use crate::error::{ErrorKind, Position, Result};
+use crate::find::find2;
 use crate::flatten::{self, Flattener, Parsed, Unfit};
 use crate::parallel::Parallel;
 use crate::pointer::{Found, Navigator, Suffix};
@@ -369,7 +368,7 @@ impl JsonReader {
                 continue;
             }
             if self.in_string {
-                match memchr2(b'"', b'\\', &buf[i..]) {
+                match find2(b'"', b'\\', &buf[i..]) {
                     None => return None,
                     Some(k) => {
                         i += k;

@@ -51,6 +51,7 @@ mod csv;
 mod decode;
 mod error;
 mod excel;
+mod find;
 mod flatten;
 mod input;
 mod json;
