@@ -268,6 +268,18 @@ impl Arena {
     }
 }
 
+/// The arena field of the value in place `p` (column `c`) of a row whose
+/// fields start at `start`: by place when the row has the batch's columns
+/// in order (`direct`), else by the row's `lookup` table (field + 1, 0 for
+/// none).
+#[inline]
+fn field_at(lookup: &[usize], start: usize, direct: bool, p: usize, c: usize) -> Option<usize> {
+    match direct {
+        true => Some(start + p),
+        false => lookup[c].checked_sub(1),
+    }
+}
+
 #[derive(Default)]
 struct Alone {
     payload: Vec<u8>,
@@ -890,10 +902,7 @@ impl Batcher {
             }
         }
         let lookup = &self.lookup;
-        let field = |p: usize, c: usize| match direct {
-            true => Some(fields.start + p),
-            false => lookup[c].checked_sub(1),
-        };
+        let field = |p: usize, c: usize| field_at(lookup, fields.start, direct, p, c);
         let out = &mut self.payload;
         let level = self.level;
         match self.params.source_format {
@@ -992,12 +1001,9 @@ impl Batcher {
     /// [`render_row`](Batcher::render_row) of a CSV line with a value to
     /// quote or escape: field by field.
     fn render_csv_fields(&mut self, r: usize, direct: bool) {
-        let fields = self.arena.fields(r);
+        let start = self.arena.fields(r).start;
         let lookup = &self.lookup;
-        let field = |p: usize, c: usize| match direct {
-            true => Some(fields.start + p),
-            false => lookup[c].checked_sub(1),
-        };
+        let field = |p: usize, c: usize| field_at(lookup, start, direct, p, c);
         let out = &mut self.payload;
         let level = self.level;
         let d = self.params.csv_delimiter;
