@@ -233,6 +233,8 @@ enum Writer<'d> {
     Thread {
         jobs: Option<mpsc::SyncSender<Job>>,
         spare: mpsc::Receiver<Vec<u8>>,
+        /// Buffers made for the batcher in exchange for the ones sent.
+        made: usize,
         handle: Option<thread::JoinHandle<io::Result<Vec<BatchEntry>>>>,
         /// The batch lent to `batch`, waiting for its buffers in `keep`.
         pending: Option<Job>,
@@ -264,6 +266,7 @@ impl<'d> Writer<'d> {
         Writer::Thread {
             jobs: Some(jobs),
             spare,
+            made: 0,
             handle: Some(handle),
             pending: None,
         }
@@ -325,6 +328,7 @@ impl Sink for Writer<'_> {
         let Writer::Thread {
             jobs,
             spare,
+            made,
             pending,
             ..
         } = self
@@ -334,7 +338,22 @@ impl Sink for Writer<'_> {
         let Some(mut job) = pending.take() else {
             return Ok(());
         };
-        let swap = |buf: &mut Vec<u8>| std::mem::replace(buf, spare.try_recv().unwrap_or_default());
+        // Three batches' buffers at most: the one being filled, one waiting
+        // for the writer and one being written. Past that the batcher waits
+        // for a written one, as it would for the writer's channel.
+        let most = if job.data.is_some() { 4 } else { 2 };
+        let mut swap = |buf: &mut Vec<u8>| {
+            let next = match spare.try_recv() {
+                Ok(b) => b,
+                Err(_) if *made < most => {
+                    *made += 1;
+                    Vec::new()
+                }
+                // A stopped writer sends none: the send below says why.
+                Err(_) => spare.recv().unwrap_or_default(),
+            };
+            std::mem::replace(buf, next)
+        };
         job.body = swap(body);
         if let (Some((_, kept)), Some(data)) = (&mut job.data, data) {
             *kept = swap(data);

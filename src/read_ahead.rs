@@ -118,13 +118,13 @@ pub fn each_row<E>(
     // mapping takes the core that reading and batching leave idle.
     let (reader, mapping_thread) = match mapper {
         None => (
-            spawn("read", move || read_chunks(rdr, chunks, returned)),
+            spawn("read", move || read_chunks(rdr, chunks, returned, 2)),
             None,
         ),
         Some(m) => {
             let (read, to_map) = mpsc::sync_channel::<Result<Chunk, Fatal>>(1);
             let input = rdr.columns().clone();
-            let reader = spawn("read", move || read_chunks(rdr, read, returned));
+            let reader = spawn("read", move || read_chunks(rdr, read, returned, 3));
             let mapping_thread = spawn("map", move || map_chunks(m, input, to_map, chunks));
             (reader, Some(mapping_thread))
         }
@@ -241,14 +241,33 @@ fn map_chunks(
     mapper
 }
 
+/// The reading stage: fills chunks and sends them on. `stages` is the
+/// number of stages (this one included); at most two chunks a stage exist
+/// (one worked on, one waiting in a channel), so memory is a few chunks
+/// whatever the timing: a new one is made only below that, otherwise the
+/// reader waits for one to come back.
 fn read_chunks(
     mut rdr: RowReader,
     chunks: mpsc::SyncSender<Result<Chunk, Fatal>>,
     returned: mpsc::Receiver<Chunk>,
+    stages: usize,
 ) {
     let mut known = rdr.columns().len();
+    let mut made = 0;
     loop {
-        let mut chunk = returned.try_recv().unwrap_or_default();
+        let mut chunk = match returned.try_recv() {
+            Ok(chunk) => chunk,
+            Err(_) if made < 2 * stages => {
+                made += 1;
+                Chunk::default()
+            }
+            // Every chunk is out: wait for one (none comes back when the
+            // consumer has stopped, and then neither is one needed).
+            Err(_) => match returned.recv() {
+                Ok(chunk) => chunk,
+                Err(_) => return,
+            },
+        };
         chunk.len = 0;
         chunk.rejects.clear();
         chunk.new_columns.clear();
