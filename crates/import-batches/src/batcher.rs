@@ -716,7 +716,8 @@ impl Batcher {
         // A row with the batch's columns in its order (every CSV row after
         // the first) adds none.
         let fields = self.arena.fields(idx);
-        if self.arena.cols[fields.clone()] != self.cols[..] {
+        let same = self.arena.cols[fields.clone()] == self.cols[..];
+        if !same {
             for f in fields {
                 self.add_col(self.arena.cols[f]);
             }
@@ -728,7 +729,8 @@ impl Batcher {
             self.rerender_rows(idx + 1);
         } else {
             self.row_offsets.push(mark);
-            self.render_row(idx, idx == 0);
+            // No column added: the row has the batch's columns as before.
+            self.render_row_as(idx, idx == 0, same);
         }
         let rows_ok = self.limits.max_rows.is_none_or(|m| idx < m);
         if rows_ok && self.payload.len() + self.tail_reserve() <= self.limits.max_bytes {
@@ -889,13 +891,19 @@ impl Batcher {
     }
 
     fn render_row(&mut self, r: usize, first: bool) {
+        let fields = self.arena.fields(r);
+        let direct = self.arena.cols[fields] == self.cols[..];
+        self.render_row_as(r, first, direct);
+    }
+
+    /// [`render_row`](Batcher::render_row), told whether the row's columns
+    /// are the batch's in order (`direct`): such a row (every CSV row) is
+    /// rendered field by field; any other looks its values up.
+    fn render_row_as(&mut self, r: usize, first: bool, direct: bool) {
         if self.params.source_format != SourceFormat::Csv {
             self.extend_template();
         }
-        // A row whose fields are the batch's columns in order (every CSV
-        // row) is rendered field by field; any other looks its values up.
         let fields = self.arena.fields(r);
-        let direct = self.arena.cols[fields.clone()] == self.cols[..];
         if !direct {
             for f in fields.clone() {
                 self.lookup[self.arena.cols[f]] = f + 1;
@@ -987,7 +995,7 @@ impl Batcher {
                     out[at..at + eol.len()].copy_from_slice(&eol);
                     out.truncate(at + eol_len);
                 } else {
-                    self.render_csv_fields(r, direct);
+                    self.render_csv_fields(r, direct, plain);
                 }
             }
         }
@@ -999,16 +1007,15 @@ impl Batcher {
     }
 
     /// [`render_row`](Batcher::render_row) of a CSV line with a value to
-    /// quote or escape: field by field.
-    fn render_csv_fields(&mut self, r: usize, direct: bool) {
+    /// quote or escape: field by field. `plain`: the line's text has nothing
+    /// to escape and no delimiter (only a blank at a value's end to quote).
+    fn render_csv_fields(&mut self, r: usize, direct: bool, plain: bool) {
         let start = self.arena.fields(r).start;
         let lookup = &self.lookup;
         let field = |p: usize, c: usize| field_at(lookup, start, direct, p, c);
         let out = &mut self.payload;
         let level = self.level;
         let d = self.params.csv_delimiter;
-        let row_text = self.arena.row_text(r);
-        let plain = escape::is_clean(row_text) && memchr::memchr(d, row_text).is_none();
         let blank = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
         let (sep, sep_len) = level.raw_byte(d);
         for (p, &c) in self.cols.iter().enumerate() {
