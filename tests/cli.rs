@@ -2633,9 +2633,9 @@ fn an_ole2_file_whose_sector_chain_loops_is_refused_before_calamine() {
 #[test]
 fn reader_and_mapping_rejects_keep_input_order_across_chunks_and_threads() {
     // 20,000 lines, so rows cross several read-ahead chunks (4,096 rows at
-    // most each): every 7th line
-    // is not an object (the reader's reject), every 11th has a date that is
-    // not one (the mapping's; line 77 is the reader's).
+    // most each): every 7th line is not an object (the reader's reject),
+    // every 11th has a date that is not one (the mapping's; line 77 is the
+    // reader's).
     let dir = temp_dir("reject-order");
     let input = dir.join("orders.ndjson");
     let mut text = String::new();

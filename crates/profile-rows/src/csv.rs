@@ -175,11 +175,17 @@ impl Parser {
             self.state = State::StartField;
             false
         } else {
-            self.line += 1;
-            self.after_cr = b == b'\r';
-            self.state = State::StartRecord;
+            self.end_record(b);
             true
         }
+    }
+
+    /// A line break `b` ended the record.
+    #[inline]
+    fn end_record(&mut self, b: u8) {
+        self.line += 1;
+        self.after_cr = b == b'\r';
+        self.state = State::StartRecord;
     }
 
     /// Parses from `input`, appending to `out`/`ends`; returns the bytes consumed.
@@ -250,13 +256,13 @@ impl Parser {
                             break;
                         };
                         out.extend_from_slice(&input[j..j + k]);
+                        // The field's end without `end_field`: nothing to
+                        // trim, no blanks after a quote.
                         ends.push(out.len());
                         let t = input[j + k];
                         j += k + 1;
                         if t != delim {
-                            self.line += 1;
-                            self.after_cr = t == b'\r';
-                            self.state = State::StartRecord;
+                            self.end_record(t);
                             return (j, Step::Record);
                         }
                         if input.get(j).is_none_or(|&c| c == quote) {
