@@ -29,72 +29,57 @@ fn control_bytes(x: u64) -> u64 {
     x.wrapping_sub(ONES * 0x20) & !x & HIGHS
 }
 
-/// The word of `s` at `i`, if 8 bytes are there.
+/// The first byte of `s[..limit]` (and on, to the end, in the last word)
+/// that `flags` marks in a word and `is` says of a byte: `Ok` with it, or
+/// `None` at the end of `s`; `Err(i)` when the first `i >= limit` bytes
+/// hold none, for a `memchr` to go on from there.
 #[inline(always)]
-fn word(s: &[u8], i: usize) -> Option<u64> {
-    s.get(i..i + 8)
-        .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
-}
-
-/// Where the lowest flagged byte of `m` is, from `i`.
-#[inline(always)]
-fn at(i: usize, m: u64) -> usize {
-    i + (m.trailing_zeros() / 8) as usize
+fn first(
+    s: &[u8],
+    limit: usize,
+    flags: impl Fn(u64) -> u64,
+    is: impl Fn(u8) -> bool,
+) -> Result<Option<usize>, usize> {
+    let mut i = 0;
+    while i < limit {
+        let Some(w) = s.get(i..i + 8) else {
+            return Ok(s[i..].iter().position(|&y| is(y)).map(|k| i + k));
+        };
+        let m = flags(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        if m != 0 {
+            return Ok(Some(i + (m.trailing_zeros() / 8) as usize));
+        }
+        i += 8;
+    }
+    Err(i)
 }
 
 /// The first `a`, `b` or `c` in `s`, as `memchr3` finds it.
 #[inline(always)]
 pub(crate) fn find3(a: u8, b: u8, c: u8, s: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while i < SHORT {
-        let Some(x) = word(s, i) else {
-            return s[i..]
-                .iter()
-                .position(|&y| y == a || y == b || y == c)
-                .map(|k| i + k);
-        };
-        let m = equal_bytes(x, a) | equal_bytes(x, b) | equal_bytes(x, c);
-        if m != 0 {
-            return Some(at(i, m));
-        }
-        i += 8;
-    }
-    memchr3(a, b, c, &s[i..]).map(|k| i + k)
+    let flags = |x| equal_bytes(x, a) | equal_bytes(x, b) | equal_bytes(x, c);
+    first(s, SHORT, flags, |y| y == a || y == b || y == c)
+        .unwrap_or_else(|i| memchr3(a, b, c, &s[i..]).map(|k| i + k))
 }
 
 /// The first `a` or `b` in `s`, as `memchr2` finds it.
 #[inline(always)]
 pub(crate) fn find2(a: u8, b: u8, s: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while i < SHORT {
-        let Some(x) = word(s, i) else {
-            return s[i..].iter().position(|&y| y == a || y == b).map(|k| i + k);
-        };
-        let m = equal_bytes(x, a) | equal_bytes(x, b);
-        if m != 0 {
-            return Some(at(i, m));
-        }
-        i += 8;
-    }
-    memchr2(a, b, &s[i..]).map(|k| i + k)
+    let flags = |x| equal_bytes(x, a) | equal_bytes(x, b);
+    first(s, SHORT, flags, |y| y == a || y == b)
+        .unwrap_or_else(|i| memchr2(a, b, &s[i..]).map(|k| i + k))
 }
 
 /// The first byte that ends or interrupts a JSON string's plain text: `"`,
-/// `\` or a control character (below 0x20).
+/// `\` or a control character (below 0x20). No `memchr` has that search,
+/// so it goes a word at a time to the end.
 #[inline(always)]
 pub(crate) fn string_stop(s: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while let Some(x) = word(s, i) {
-        let m = equal_bytes(x, b'"') | equal_bytes(x, b'\\') | control_bytes(x);
-        if m != 0 {
-            return Some(at(i, m));
-        }
-        i += 8;
-    }
-    s[i..]
-        .iter()
-        .position(|&y| y == b'"' || y == b'\\' || y < 0x20)
-        .map(|k| i + k)
+    let flags = |x| equal_bytes(x, b'"') | equal_bytes(x, b'\\') | control_bytes(x);
+    first(s, usize::MAX, flags, |y| {
+        y == b'"' || y == b'\\' || y < 0x20
+    })
+    .unwrap_or_else(|_| unreachable!("no limit"))
 }
 
 #[cfg(test)]
