@@ -17,7 +17,7 @@
 use std::sync::mpsc;
 use std::thread;
 
-use field_map::{MapBuf, MapError, Mapper, MappingError};
+use field_map::{MapBuf, MapError, MappedRows, Mapper, MappingError};
 use profile_rows::{Columns, Row, RowReader, RowView};
 
 /// Rows a chunk holds at most, and the bytes of row text after which it is
@@ -41,7 +41,9 @@ pub enum Item<'a> {
 #[derive(Default)]
 struct Chunk {
     rows: Vec<Row>,
-    bufs: Vec<MapBuf>,
+    /// The rows as mapped, all in one pair of buffers (no allocation per
+    /// row: a fresh chunk costs its allocations and its page faults).
+    mapped: MappedRows,
     /// The rows the reader or the mapping rejected, by index, in order, and
     /// why (a list of the few, not a slot per row: every byte of a chunk
     /// crosses between cores).
@@ -151,7 +153,7 @@ pub fn each_row<E>(
             let called = match rejects.next_if(|(at, _)| *at == i) {
                 Some((_, reason)) => f(Item::Reject(row, reason)),
                 None if mapping => {
-                    let view = chunk.bufs[i].view(row, &columns);
+                    let view = chunk.mapped.view(i, row, &columns);
                     f(Item::Row(&view, row, &columns))
                 }
                 None => f(Item::Row(row, row, &columns)),
@@ -209,17 +211,16 @@ fn map_chunks(
         for name in &chunk.new_columns {
             input.intern(name);
         }
-        if chunk.bufs.len() < chunk.len {
-            chunk.bufs.resize_with(chunk.len, MapBuf::new);
-        }
+        chunk.mapped.clear();
         // The reader's rejects, and the mapping's among them in row order.
         let mut read = std::mem::take(&mut chunk.rejects).into_iter().peekable();
         for i in 0..chunk.len {
             if let Some(reject) = read.next_if(|(at, _)| *at == i) {
                 chunk.rejects.push(reject);
+                chunk.mapped.skip();
                 continue;
             }
-            match mapper.map_into(&chunk.rows[i], &input, &mut chunk.bufs[i]) {
+            match mapper.map_push(&chunk.rows[i], &input, &mut chunk.mapped) {
                 Ok(()) => {}
                 Err(MapError::Row(e)) => chunk.rejects.push((i, e.to_string())),
                 Err(MapError::Mapping(e)) => {

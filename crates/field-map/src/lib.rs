@@ -84,7 +84,7 @@ mod types;
 
 pub use crate::error::{MappingError, RowError, ValueError};
 pub use crate::mapper::{
-    FieldStats, MapBuf, MapError, MappedRow, Mapper, MapperBuilder, MAX_ROW_BYTES,
+    FieldStats, MapBuf, MapError, MappedRow, MappedRows, Mapper, MapperBuilder, MAX_ROW_BYTES,
 };
 pub use crate::mapping::{ColumnMap, Mapping, Options, Rules, Source, Trim, Unmapped};
 pub use crate::schema::{Schema, SchemaCollection, SchemaField};

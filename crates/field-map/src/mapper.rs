@@ -476,7 +476,11 @@ pub struct Mapper {
 pub struct MapBuf {
     scratch: String,
     refs: Vec<FieldRef>,
-    /// Fields in `refs`, runs counted by their fields.
+    /// Where the row being mapped starts in `refs` and in `scratch`: 0 for
+    /// a row's own buffers; the rows before it in [`MappedRows`].
+    base: usize,
+    scratch_base: usize,
+    /// Fields in `refs` (from `base`), runs counted by their fields.
     len: usize,
     whole: bool,
     /// The row is the input row with the values of `refs` (one value each,
@@ -492,17 +496,92 @@ impl MapBuf {
         MapBuf::default()
     }
 
+    /// Forgets what the row being mapped put in so far.
+    fn reset(&mut self) {
+        self.refs.truncate(self.base);
+        self.scratch.truncate(self.scratch_base);
+    }
+
     /// The mapped row: `row` is the row given to [`Mapper::map_into`],
     /// `columns` the mapper's [`columns`](Mapper::columns).
     pub fn view<'a>(&'a self, row: &'a Row, columns: &'a Columns) -> MappedRow<'a> {
         MappedRow {
             row,
             scratch: &self.scratch,
-            refs: &self.refs,
+            refs: &self.refs[self.base..],
             len: self.len,
             whole: self.whole,
             patched: self.patched,
             in_place: self.in_place,
+            columns,
+        }
+    }
+}
+
+/// The mapped rows of a block of rows, in one pair of buffers: the values
+/// that changed and where each field's value lies, for every row of the
+/// block. Filled by [`Mapper::map_push`], emptied by
+/// [`clear`](MappedRows::clear) to map the next block. Places in the
+/// buffers are 32-bit, as in a row's own: a block holds at most 4 GiB of
+/// changed values, and a row past that is refused as too long (a block of
+/// a few thousand rows of an ordinary export holds some KiB).
+#[derive(Clone, Debug, Default)]
+pub struct MappedRows {
+    buf: MapBuf,
+    slots: Vec<Slot>,
+}
+
+/// Where one row of [`MappedRows`] lies.
+#[derive(Clone, Debug, Default)]
+struct Slot {
+    refs: std::ops::Range<usize>,
+    len: usize,
+    whole: bool,
+    patched: bool,
+    in_place: bool,
+}
+
+impl MappedRows {
+    /// No rows.
+    pub fn new() -> MappedRows {
+        MappedRows::default()
+    }
+
+    /// Forgets every row, keeping the buffers' room.
+    pub fn clear(&mut self) {
+        self.buf.refs.clear();
+        self.buf.scratch.clear();
+        self.slots.clear();
+    }
+
+    /// Rows mapped or skipped.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True when no row is in.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Leaves row place `len()` empty: a row not mapped (rejected before
+    /// it came to the mapping), so the places after it stay their rows'.
+    pub fn skip(&mut self) {
+        self.slots.push(Slot::default());
+    }
+
+    /// Mapped row `i`: `row` is the row given to [`Mapper::map_push`] for
+    /// it, `columns` the mapper's [`columns`](Mapper::columns).
+    pub fn view<'a>(&'a self, i: usize, row: &'a Row, columns: &'a Columns) -> MappedRow<'a> {
+        let slot = &self.slots[i];
+        MappedRow {
+            row,
+            scratch: &self.buf.scratch,
+            refs: &self.buf.refs[slot.refs.clone()],
+            len: slot.len,
+            whole: slot.whole,
+            patched: slot.patched,
+            in_place: slot.in_place,
             columns,
         }
     }
@@ -1014,11 +1093,67 @@ impl Mapper {
         columns: &Columns,
         buf: &mut MapBuf,
     ) -> Result<(), MapError> {
+        buf.base = 0;
+        buf.scratch_base = 0;
+        self.map_at(row, columns, buf)
+    }
+
+    /// Maps `row` as [`map_into`](Mapper::map_into) does, after the rows
+    /// already in `rows`: a block of rows (a chunk read ahead, say) keeps
+    /// every row's mapping in one pair of buffers, so mapping a block
+    /// allocates nothing per row. [`MappedRows::view`] lends row `i` of the
+    /// block. A row that does not fit leaves an empty place, so the places
+    /// stay the rows' own.
+    ///
+    /// ```
+    /// use field_map::{MappedRows, MapperBuilder, Mapping};
+    /// use profile_rows::{ReaderBuilder, Row, RowView};
+    ///
+    /// let mapping = Mapping::parse("[columns]\nE = \"email\"\nN = { field = \"n\", type = \"integer\" }\n", "map.toml")?;
+    /// let mut rdr = ReaderBuilder::new().from_bytes(b"E,N\na@example.com,1\nb@example.com,x\n".to_vec())?;
+    /// let mut mapper = MapperBuilder::new(&mapping).build(rdr.columns())?;
+    /// let (mut rows, mut mapped) = (vec![Row::new(), Row::new()], MappedRows::new());
+    /// for row in &mut rows {
+    ///     assert!(rdr.read_row(row)?);
+    /// }
+    /// assert!(mapper.map_push(&rows[0], rdr.columns(), &mut mapped).is_ok());
+    /// assert!(mapper.map_push(&rows[1], rdr.columns(), &mut mapped).is_err());
+    /// let first = mapped.view(0, &rows[0], mapper.columns());
+    /// assert_eq!(first.field(0), (0, "a@example.com"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn map_push(
+        &mut self,
+        row: &Row,
+        columns: &Columns,
+        rows: &mut MappedRows,
+    ) -> Result<(), MapError> {
+        let buf = &mut rows.buf;
+        buf.base = buf.refs.len();
+        buf.scratch_base = buf.scratch.len();
+        let result = self.map_at(row, columns, buf);
+        let slot = match result {
+            Ok(()) => Slot {
+                refs: buf.base..buf.refs.len(),
+                len: buf.len,
+                whole: buf.whole,
+                patched: buf.patched,
+                in_place: buf.in_place,
+            },
+            Err(_) => {
+                buf.reset();
+                Slot::default()
+            }
+        };
+        rows.slots.push(slot);
+        result
+    }
+
+    fn map_at(&mut self, row: &Row, columns: &Columns, buf: &mut MapBuf) -> Result<(), MapError> {
         if columns.len() > self.targets.len() {
             self.learn(columns)?;
         }
-        buf.scratch.clear();
-        buf.refs.clear();
+        buf.reset();
         self.errors.clear();
         if row.text().len() > MAX_ROW_BYTES {
             return Err(too_long(row));
@@ -1033,8 +1168,7 @@ impl Mapper {
                 return Ok(());
             }
             // A value does not fit: the long way below names it.
-            buf.scratch.clear();
-            buf.refs.clear();
+            buf.reset();
         }
         buf.patched = false;
         // Rows of one export tend to be alike: after a row that could not
@@ -1059,7 +1193,7 @@ impl Mapper {
         }
         if !settle_now {
             self.fill_down(buf, row);
-            for i in 0..buf.refs.len() {
+            for i in buf.base..buf.refs.len() {
                 if buf.refs[i].run == 0 {
                     whole &= self.settle(buf, i, row);
                 }
@@ -1076,7 +1210,7 @@ impl Mapper {
                 count_plain(&mut self.fields[*out].stats, value);
             }
         }
-        buf.len = buf.refs.iter().map(|r| r.run().max(1)).sum();
+        buf.len = buf.refs[buf.base..].iter().map(|r| r.run().max(1)).sum();
         if buf.scratch.len() > u32::MAX as usize {
             // Values filled down or replaced into more than 4 GiB.
             return Err(too_long(row));
@@ -1375,7 +1509,8 @@ impl Mapper {
         // The value of the fill-down-by field, itself filled first if listed.
         if let Some(by) = self.fill_by {
             self.by_now.clear();
-            if let Some(r) = buf.refs.iter().find(|r| r.run == 0 && r.out() == by) {
+            let refs = &buf.refs[buf.base..];
+            if let Some(r) = refs.iter().find(|r| r.run == 0 && r.out() == by) {
                 let t = if r.in_scratch { &buf.scratch } else { text };
                 self.by_now.push_str(&t[r.span()]);
             }
@@ -1395,7 +1530,9 @@ impl Mapper {
         }
         for f in 0..self.fill.len() {
             let out = self.fill[f].out;
-            let at = buf.refs.iter().position(|r| r.run == 0 && r.out() == out);
+            let refs = &buf.refs[buf.base..];
+            let at = refs.iter().position(|r| r.run == 0 && r.out() == out);
+            let at = at.map(|i| buf.base + i);
             let current = at.map(|i| {
                 let r = buf.refs[i];
                 let t = if r.in_scratch { &buf.scratch } else { text };
@@ -1479,7 +1616,7 @@ fn patch(patches: &[Patch], row: &Row, buf: &mut MapBuf) -> bool {
         buf.refs.push(r);
     }
     buf.len = row.len();
-    buf.whole = buf.refs.is_empty();
+    buf.whole = buf.refs.len() == buf.base;
     // Values rewritten into more than 4 GiB: the long way refuses the row.
     buf.scratch.len() <= u32::MAX as usize
 }

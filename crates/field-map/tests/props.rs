@@ -1,6 +1,6 @@
 //! Properties of the value rules, over generated values.
 
-use field_map::{MapperBuilder, Mapping};
+use field_map::{MappedRows, MapperBuilder, Mapping};
 use profile_rows::{Columns, Row, RowView};
 use proptest::prelude::*;
 
@@ -162,10 +162,11 @@ proptest! {
     /// Without counts, such rows take the short way (the row itself with
     /// the changed values put in place); with counts, the long one. Both
     /// give the same fields, the same rejects, and append the same text,
-    /// ends and columns as field by field would.
+    /// ends and columns as field by field would; and so do both ways with
+    /// the rows mapped as one block ([`MappedRows`]), some places skipped.
     #[test]
     fn rows_mapped_in_place_are_the_rows_mapped_field_by_field(
-        rows in proptest::collection::vec(in_place_row(), 1..6),
+        rows in proptest::collection::vec((in_place_row(), any::<bool>()), 1..12),
     ) {
         let mapping = Mapping::parse(IN_PLACE, "map.toml").unwrap();
         let mut columns = Columns::new();
@@ -174,14 +175,48 @@ proptest! {
         }
         let mut short = MapperBuilder::new(&mapping).stats(false).build(&columns).unwrap();
         let mut long = MapperBuilder::new(&mapping).stats(true).build(&columns).unwrap();
-        for values in &rows {
-            let mut r = Row::new();
-            for v in values {
-                r.push_field(v);
+        let read: Vec<Row> = rows
+            .iter()
+            .map(|(values, _)| {
+                let mut r = Row::new();
+                for v in values {
+                    r.push_field(v);
+                }
+                r
+            })
+            .collect();
+        let mut blocks = [MappedRows::new(), MappedRows::new()];
+        let mut block_mappers = [
+            MapperBuilder::new(&mapping).stats(false).build(&columns).unwrap(),
+            MapperBuilder::new(&mapping).stats(true).build(&columns).unwrap(),
+        ];
+        let mut in_block = [Vec::new(), Vec::new()];
+        for (r, (_, skip)) in read.iter().zip(&rows) {
+            for k in 0..2 {
+                if *skip {
+                    blocks[k].skip();
+                    in_block[k].push(None);
+                } else {
+                    let ok = block_mappers[k].map_push(r, &columns, &mut blocks[k]).is_ok();
+                    in_block[k].push(Some(ok));
+                }
             }
-            let a = short.map(&r, &columns).map(|m| (kept(&m), m.as_row().is_some()));
-            let b = long.map(&r, &columns).map(|m| (kept(&m), m.as_row().is_some()));
+        }
+        for (i, ((values, skip), r)) in rows.iter().zip(&read).enumerate() {
+            let a = short.map(r, &columns).map(|m| (kept(&m), m.as_row().is_some()));
+            let b = long.map(r, &columns).map(|m| (kept(&m), m.as_row().is_some()));
             prop_assert_eq!(&a, &b, "{:?}", values);
+            for k in 0..2 {
+                if *skip {
+                    continue;
+                }
+                prop_assert_eq!(in_block[k][i], Some(a.is_ok()), "{:?}", values);
+                if let Ok((want, lent)) = &a {
+                    let m = blocks[k].view(i, r, block_mappers[k].columns());
+                    prop_assert_eq!(&kept(&m), want, "{:?}", values);
+                    prop_assert_eq!(m.as_row().is_some(), *lent);
+                }
+            }
             if let Ok(((fields, text, ends, cols), _)) = a {
                 let mut want = b"before".to_vec();
                 let mut want_ends = vec![6];

@@ -634,10 +634,8 @@ fn every_bad_value_of_a_row_is_named() {
 
 #[test]
 fn fill_down_by_customer() {
-    let (mut mapper, cols) = mapper_for(
-        "[options]\nfill-down = [\"email\", \"name\"]\nfill-down-by = \"id\"\n",
-        &["id", "email", "name"],
-    );
+    let spec = "[options]\nfill-down = [\"email\", \"name\"]\nfill-down-by = \"id\"\n";
+    let (mut mapper, cols) = mapper_for(spec, &["id", "email", "name"]);
     mapper.check_complete().unwrap();
     let rows = [
         ["1", "ann@x.nl", "Ann"],
@@ -665,6 +663,21 @@ fn fill_down_by_customer() {
             ["2", "bo@x.nl", "Bo"],
         ]
     );
+    // The same rows mapped as one block (fill-down looks only at the row
+    // being mapped, not at the rows before it in the block's buffers).
+    let (mut block_mapper, _) = mapper_for(spec, &["id", "email", "name"]);
+    let read: Vec<Row> = rows.iter().map(|r| row(r)).collect();
+    let mut block = field_map::MappedRows::new();
+    for r in &read {
+        block_mapper.map_push(r, &cols, &mut block).unwrap();
+    }
+    let in_block: Vec<Vec<String>> = (0..block.len())
+        .map(|i| {
+            let m = block.view(i, &read[i], block_mapper.columns());
+            (0..m.len()).map(|i| m.field(i).1.to_string()).collect()
+        })
+        .collect();
+    assert_eq!(in_block, got);
 }
 
 #[test]
