@@ -277,7 +277,10 @@ fn read_chunks(
         while chunk.len < CHUNK_ROWS && bytes < CHUNK_BYTES {
             let i = chunk.len;
             if chunk.rows.len() == i {
-                chunk.rows.push(Row::new());
+                // A fresh row, sized like the one before it.
+                let like = i.checked_sub(1).map(|p| &chunk.rows[p]);
+                let (bytes, fields) = like.map_or((0, 0), |r| (r.text().len(), r.len()));
+                chunk.rows.push(Row::with_capacity(bytes, fields));
             }
             match rdr.read_row(&mut chunk.rows[i]) {
                 Ok(true) => bytes += chunk.rows[i].text().len(),
