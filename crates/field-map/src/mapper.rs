@@ -480,13 +480,21 @@ pub struct MapBuf {
     /// a row's own buffers; the rows before it in [`MappedRows`].
     base: usize,
     scratch_base: usize,
-    /// Fields in `refs` (from `base`), runs counted by their fields.
+    /// What the refs from `base` make of the row.
+    shape: Shape,
+}
+
+/// How a mapped row's refs make up the row.
+#[derive(Clone, Copy, Debug, Default)]
+struct Shape {
+    /// Fields in the refs, runs counted by their fields.
     len: usize,
+    /// The row is the input row itself.
     whole: bool,
-    /// The row is the input row with the values of `refs` (one value each,
-    /// `out` its field, in field order) in place of its own.
+    /// The row is the input row with the values of the refs (one value
+    /// each, `out` its field, in field order) in place of its own.
     patched: bool,
-    /// Patched, and every value in `refs` as long as the one it replaces.
+    /// Patched, and every value in the refs as long as the one it replaces.
     in_place: bool,
 }
 
@@ -509,10 +517,7 @@ impl MapBuf {
             row,
             scratch: &self.scratch,
             refs: &self.refs[self.base..],
-            len: self.len,
-            whole: self.whole,
-            patched: self.patched,
-            in_place: self.in_place,
+            shape: self.shape,
             columns,
         }
     }
@@ -535,10 +540,7 @@ pub struct MappedRows {
 #[derive(Clone, Debug, Default)]
 struct Slot {
     refs: std::ops::Range<usize>,
-    len: usize,
-    whole: bool,
-    patched: bool,
-    in_place: bool,
+    shape: Shape,
 }
 
 impl MappedRows {
@@ -578,10 +580,7 @@ impl MappedRows {
             row,
             scratch: &self.buf.scratch,
             refs: &self.buf.refs[slot.refs.clone()],
-            len: slot.len,
-            whole: slot.whole,
-            patched: slot.patched,
-            in_place: slot.in_place,
+            shape: slot.shape,
             columns,
         }
     }
@@ -594,10 +593,7 @@ pub struct MappedRow<'a> {
     row: &'a Row,
     scratch: &'a str,
     refs: &'a [FieldRef],
-    len: usize,
-    whole: bool,
-    patched: bool,
-    in_place: bool,
+    shape: Shape,
     columns: &'a Columns,
 }
 
@@ -630,7 +626,7 @@ impl<'a> MappedRow<'a> {
         let row_ends = self.row.ends();
         let field_start = |i: usize| if i == 0 { 0 } else { row_ends[i - 1] };
         let base = text.len();
-        if self.in_place {
+        if self.shape.in_place {
             text.extend_from_slice(src);
             for r in self.refs {
                 let at = base + field_start(r.out());
@@ -664,18 +660,18 @@ impl RowView for MappedRow<'_> {
     }
 
     fn len(&self) -> usize {
-        if self.whole {
+        if self.shape.whole {
             self.row.len()
         } else {
-            self.len
+            self.shape.len
         }
     }
 
     fn field(&self, i: usize) -> (usize, &str) {
-        if self.whole {
+        if self.shape.whole {
             return self.row.field(i);
         }
-        if self.patched {
+        if self.shape.patched {
             return match self.refs.iter().find(|r| r.out() == i) {
                 Some(r) => (i, self.value(r)),
                 None => self.row.field(i),
@@ -696,21 +692,21 @@ impl RowView for MappedRow<'_> {
     }
 
     fn as_row(&self) -> Option<&Row> {
-        self.whole.then_some(self.row)
+        self.shape.whole.then_some(self.row)
     }
 
     fn append_to(&self, text: &mut Vec<u8>, ends: &mut Vec<usize>, cols: &mut Vec<usize>) {
-        if self.whole {
+        if self.shape.whole {
             return self.row.append_to(text, ends, cols);
         }
-        if self.patched {
+        if self.shape.patched {
             return self.append_patched(text, ends, cols);
         }
         let src = self.row.text().as_bytes();
         let scratch = self.scratch.as_bytes();
         let row_ends = self.row.ends();
-        ends.reserve(self.len);
-        cols.reserve(self.len);
+        ends.reserve(self.shape.len);
+        cols.reserve(self.shape.len);
         for r in self.refs {
             let base = text.len();
             if r.run > 0 {
@@ -1135,10 +1131,7 @@ impl Mapper {
         let slot = match result {
             Ok(()) => Slot {
                 refs: buf.base..buf.refs.len(),
-                len: buf.len,
-                whole: buf.whole,
-                patched: buf.patched,
-                in_place: buf.in_place,
+                shape: buf.shape,
             },
             Err(_) => {
                 buf.reset();
@@ -1170,13 +1163,13 @@ impl Mapper {
             // A value does not fit: the long way below names it.
             buf.reset();
         }
-        buf.patched = false;
+        buf.shape.patched = false;
         // Rows of one export tend to be alike: after a row that could not
         // be lent, the next ones are built without trying first.
         let try_lend = lend && self.lend_skip == 0;
         self.lend_skip = self.lend_skip.saturating_sub(1);
         if try_lend && self.lends(row) {
-            buf.whole = true;
+            buf.shape.whole = true;
             return Ok(());
         }
         if try_lend {
@@ -1210,7 +1203,7 @@ impl Mapper {
                 count_plain(&mut self.fields[*out].stats, value);
             }
         }
-        buf.len = buf.refs[buf.base..].iter().map(|r| r.run().max(1)).sum();
+        buf.shape.len = buf.refs[buf.base..].iter().map(|r| r.run().max(1)).sum();
         if buf.scratch.len() > u32::MAX as usize {
             // Values filled down or replaced into more than 4 GiB.
             return Err(too_long(row));
@@ -1221,7 +1214,7 @@ impl Mapper {
                 errors: std::mem::take(&mut self.errors),
             }));
         }
-        buf.whole = whole;
+        buf.shape.whole = whole;
         Ok(())
     }
 
@@ -1577,8 +1570,8 @@ struct Patch {
 fn patch(patches: &[Patch], row: &Row, buf: &mut MapBuf) -> bool {
     let text = row.text();
     let ends = row.ends();
-    buf.patched = true;
-    buf.in_place = true;
+    buf.shape.patched = true;
+    buf.shape.in_place = true;
     for p in patches {
         let i = p.field;
         let (s0, e0) = (if i == 0 { 0 } else { ends[i - 1] }, ends[i]);
@@ -1612,11 +1605,11 @@ fn patch(patches: &[Patch], row: &Row, buf: &mut MapBuf) -> bool {
             }
             Checked::Normalized => FieldRef::changed(i, start, buf.scratch.len(), i),
         };
-        buf.in_place &= r.end - r.start == (e0 - s0) as u32;
+        buf.shape.in_place &= r.end - r.start == (e0 - s0) as u32;
         buf.refs.push(r);
     }
-    buf.len = row.len();
-    buf.whole = buf.refs.len() == buf.base;
+    buf.shape.len = row.len();
+    buf.shape.whole = buf.refs.len() == buf.base;
     // Values rewritten into more than 4 GiB: the long way refuses the row.
     buf.scratch.len() <= u32::MAX as usize
 }
