@@ -220,29 +220,50 @@ fn batch_job(export: &[u8], mapping: Option<&Mapping>) -> u64 {
         b.build(rdr.columns()).unwrap()
     });
     let mut batcher = batcher(key);
-    // Bodies are hashed on a thread of their own, as `batch` writes them.
-    let (bodies, hasher) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    // Bodies are hashed on a thread of their own, as `batch` writes them,
+    // and their buffers come back to be filled again.
+    let (bodies, hasher) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+    let (give_back, spare) = std::sync::mpsc::channel::<Vec<u8>>();
     let hashing = std::thread::Builder::new()
         .name("hash".into())
         .spawn(move || {
             for body in hasher {
                 std::hint::black_box(blake3::hash(&body));
+                let _ = give_back.send(body);
             }
         });
     let hashing = hashing.unwrap();
     // As `batch` does: the body's buffer goes to the hashing thread, and
-    // the batcher gets an empty one in exchange.
-    struct Hand(std::sync::mpsc::SyncSender<Vec<u8>>);
+    // the batcher gets a hashed one in exchange, or a new one while fewer
+    // than two more than its own exist.
+    struct Hand {
+        bodies: std::sync::mpsc::SyncSender<Vec<u8>>,
+        spare: std::sync::mpsc::Receiver<Vec<u8>>,
+        made: usize,
+    }
     impl Sink for Hand {
         fn batch(&mut self, _: &Batch<'_>) -> std::io::Result<()> {
             Ok(())
         }
         fn keep(&mut self, body: &mut Vec<u8>, _: Option<&mut Vec<u8>>) -> std::io::Result<()> {
-            self.0.send(std::mem::take(body)).unwrap();
+            let mut next = match self.spare.try_recv() {
+                Ok(b) => b,
+                Err(_) if self.made < 2 => {
+                    self.made += 1;
+                    Vec::new()
+                }
+                Err(_) => self.spare.recv().unwrap(),
+            };
+            next.clear();
+            self.bodies.send(std::mem::replace(body, next)).unwrap();
             Ok(())
         }
     }
-    let mut sink = Hand(bodies);
+    let mut sink = Hand {
+        bodies,
+        spare,
+        made: 0,
+    };
     let each = read_ahead::each_row(rdr, mapper, true, |item| match item {
         read_ahead::Item::Row(row, _, columns) => {
             assert_eq!(batcher.push(row, columns, &mut sink).unwrap(), None);
